@@ -1,0 +1,80 @@
+"""The command line: `newsbot [ask|chat|eval|run|index|bench]`.
+
+Without a command, newsbot runs its main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
+configured, otherwise a console chat over the same answers. Errors are one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import NewsbotError
+
+log = logging.getLogger("newsbot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with all subcommands."""
+    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    def with_knowledge(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--knowledge", type=Path, metavar="DIR", help="the articles' folder")
+        return p
+
+    ask = with_knowledge(sub.add_parser("ask", help="answer questions (arguments or stdin)"))
+    ask.add_argument("--top", type=int, default=3, metavar="K", help="answers per question")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("question", nargs="*", help="questions; none: read stdin, one a line")
+    with_knowledge(sub.add_parser("chat", help="chat in the console"))
+    ev = with_knowledge(sub.add_parser("eval", help="score a question set (JSON lines)"))
+    ev.add_argument("questions", type=Path, metavar="FILE.jsonl")
+    ev.add_argument("--sweep", action="store_true", help="try abstention thresholds")
+    run = with_knowledge(sub.add_parser("run", help="run the Telegram bot"))
+    run.add_argument("--webhook", action="store_true", help="serve a webhook, not polling")
+    with_knowledge(sub.add_parser("index", help="analyse the knowledge folder and save it"))
+    bench = sub.add_parser("bench", help="the scale benchmark on a synthetic corpus")
+    bench.add_argument("--sizes", default="1000,10000,100000", help="passage counts, a,b,c")
+    bench.add_argument("--questions", type=int, default=200)
+    bench.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `newsbot` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if getattr(args, "knowledge", None):
+            settings = Settings(**{**settings.__dict__, "knowledge_dir": args.knowledge})
+        _setup_logging(settings.log_level)
+        command = args.command or ("run" if settings.token else "chat")
+        if command == "bench":
+            from bot.bench import run_benchmark
+
+            return run_benchmark([int(s) for s in args.sizes.split(",")], args.questions,
+                                 reference=not args.no_reference)
+        if command == "run":
+            from bot.telegram_app import run_bot
+
+            return run_bot(settings, webhook=getattr(args, "webhook", False))
+        from bot import console
+
+        return console.COMMANDS[command](settings, args)
+    except NewsbotError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _setup_logging(level: str) -> None:
+    from bot.logs import setup_logging
+
+    setup_logging(level)

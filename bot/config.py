@@ -1,0 +1,129 @@
+"""Settings, read once at start-up from the environment and an optional `.env` file.
+
+The environment wins over `.env`; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DICTIONARY = "/usr/share/dictd/freedict-eng-deu.index"
+# A token from @BotFather: the bot's numeric id, a colon, 35 characters of [A-Za-z0-9_-].
+TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything newsbot can be told, with its defaults (see `.env.example`)."""
+
+    token: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    knowledge_dir: Path = Path("knowledge")
+    index_dir: Path | None = None
+    dictionary: Path = Path(DEFAULT_DICTIONARY)
+    cache_dir: Path = Path.home() / ".cache" / "newsbot"
+    log_level: str = "INFO"
+    admin_ids: frozenset[int] = frozenset()
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_path: str = "telegram"
+    flood_limit: int = 12
+    flood_window: float = 10.0
+    max_question_chars: int = 500
+
+    @property
+    def saved_index_dir(self) -> Path:
+        """Where `newsbot index` saves the index: NEWSBOT_INDEX_DIR or `<knowledge>/.newsbot`."""
+        return self.index_dir or self.knowledge_dir / ".newsbot"
+
+    def require_token(self) -> str:
+        """Return the bot token, or raise ConfigError saying how to get one."""
+        if not self.token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put "
+                "TELEGRAM_BOT_TOKEN=... into .env (see .env.example)"
+            )
+        if not TOKEN_RE.match(self.token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is malformed: it should look like 123456789:AAH... "
+                "(copy it again from @BotFather)"
+            )
+        return self.token
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines of a `.env` file (comments, `export`, and quotes allowed)."""
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        return values
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+def _int(env: dict[str, str], key: str, default: int) -> int:
+    raw = env.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
+
+
+def _ids(raw: str) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in re.split(r"[,\s]+", raw.strip()) if part)
+    except ValueError:
+        raise ConfigError(
+            f"NEWSBOT_ADMIN_IDS must be Telegram user ids separated by commas, not {raw!r}"
+        ) from None
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Read the settings: `.env` first, the real environment on top."""
+    env = dict(read_dotenv(dotenv)) if dotenv else {}
+    env.update(os.environ if environ is None else environ)
+    get = lambda key: env.get(key, "").strip() or None  # noqa: E731
+    index_dir = get("NEWSBOT_INDEX_DIR")
+    return Settings(
+        token=get("TELEGRAM_BOT_TOKEN"),
+        base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
+        knowledge_dir=Path(get("NEWSBOT_KNOWLEDGE_DIR") or "knowledge"),
+        index_dir=Path(index_dir) if index_dir else None,
+        dictionary=Path(get("NEWSBOT_DICTIONARY") or DEFAULT_DICTIONARY),
+        cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
+        log_level=(get("NEWSBOT_LOG_LEVEL") or "INFO").upper(),
+        admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),
+        webhook_url=get("NEWSBOT_WEBHOOK_URL"),
+        webhook_listen=get("NEWSBOT_WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_port=_int(env, "NEWSBOT_WEBHOOK_PORT", 8443),
+        webhook_secret=get("NEWSBOT_WEBHOOK_SECRET"),
+        webhook_path=(get("NEWSBOT_WEBHOOK_PATH") or "telegram").strip("/"),
+        flood_limit=_int(env, "NEWSBOT_FLOOD_LIMIT", 12),
+        flood_window=float(_int(env, "NEWSBOT_FLOOD_WINDOW", 10)),
+        max_question_chars=_int(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
+    )

@@ -1,0 +1,107 @@
+"""Retrieval quality on a question set: Recall@1, MRR@3 and abstention, per language.
+
+A question set is JSON lines `{"q": ..., "gold": [phrases], "lang": "de"|"en"}`; a correct top
+passage contains one of the gold phrases; an empty gold list marks a question the news does not
+answer, where the right reply is no answer at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine import Engine
+from bot.errors import NewsbotError
+
+
+@dataclass
+class Tally:
+    """Counts for one language."""
+
+    answerable: int = 0
+    hits_at_1: int = 0
+    reciprocal_ranks: float = 0.0
+    off_topic: int = 0
+    abstained: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int]:
+        """The figures we report."""
+        return {
+            "answerable": self.answerable,
+            "recall@1": self.hits_at_1 / self.answerable if self.answerable else 0.0,
+            "mrr@3": self.reciprocal_ranks / self.answerable if self.answerable else 0.0,
+            "off_topic": self.off_topic,
+            "abstention": self.abstained / self.off_topic if self.off_topic else 0.0,
+        }
+
+
+def read_questions(path: Path) -> list[dict]:
+    """Read and check a question set; a broken line is an error naming the line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NewsbotError(f"cannot read question set {path}: {exc}") from exc
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item.get("q"), str) or not isinstance(item.get("gold"), list):
+                raise ValueError("needs a string 'q' and a list 'gold'")
+        except (ValueError, AttributeError) as exc:
+            raise NewsbotError(f"{path}:{number}: not a question line ({exc})") from None
+        questions.append(item)
+    return questions
+
+
+def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
+    """Ask every question and tally the results per language (and 'all')."""
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    for item in questions:
+        answers = engine.ask(item["q"], k=3)
+        for key in (item.get("lang", "de"), "all"):
+            tally = tallies[key]
+            if not item["gold"]:
+                tally.off_topic += 1
+                tally.abstained += not answers.found
+                if answers.found and key == "all":
+                    tally.misses.append(f"answered off-topic: {item['q']!r}")
+                continue
+            tally.answerable += 1
+            rank = next(
+                (
+                    r
+                    for r, hit in enumerate(answers.hits, 1)
+                    if any(g in hit.passage.text for g in item["gold"])
+                ),
+                None,
+            )
+            if rank == 1:
+                tally.hits_at_1 += 1
+            if rank:
+                tally.reciprocal_ranks += 1 / rank
+            elif key == "all":
+                got = answers.hits[0].passage.text[:70] if answers.found else "no answer"
+                tally.misses.append(f"missed: {item['q']!r} -> {got!r}")
+            elif rank != 1 and key == "all":
+                tally.misses.append(f"ranked {rank}: {item['q']!r}")
+    return dict(tallies)
+
+
+def report(tallies: dict[str, Tally], show_misses: bool = True) -> str:
+    """A small table plus the misses."""
+    lines = [f"{'lang':<5} {'n':>4} {'R@1':>6} {'MRR@3':>6} {'off':>4} {'abstain':>7}"]
+    for lang in sorted(tallies, key=lambda k: (k == "all", k)):
+        s = tallies[lang].summary()
+        lines.append(
+            f"{lang:<5} {s['answerable']:>4} {s['recall@1']:>6.3f} {s['mrr@3']:>6.3f} "
+            f"{s['off_topic']:>4} {s['abstention']:>7.3f}"
+        )
+    if show_misses and "all" in tallies and tallies["all"].misses:
+        lines.append("")
+        lines.extend(tallies["all"].misses)
+    return "\n".join(lines)

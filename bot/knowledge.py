@@ -1,0 +1,177 @@
+"""Knowledge loading: article files → Article records → passages that read well on a phone.
+
+An article is a UTF-8 `.txt` or `.md` file; paragraphs are separated by blank lines. Optional
+metadata comes first, either as the wire-service prefix `date 2020-08 REDMOND/WASHINGTON: ...`
+or as `title: ...` / `date: ...` / `dateline: ...` header lines (or a Markdown `# Title`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import KnowledgeError
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md")
+MAX_PASSAGE_CHARS = 700  # longer paragraphs are cut at sentence boundaries
+TITLE_CHARS = 120
+
+PREFIX_RE = re.compile(
+    r"^\s*date\s+(?P<date>\d{4}(?:-\d{2}){0,2})\s+"
+    r"(?:(?P<dateline>[A-ZÄÖÜ][A-ZÄÖÜa-zäöüß./ ()-]{1,60}?):\s+)?"
+)
+HEADER_RE = re.compile(r"^(title|date|dateline):\s*(.+)$", re.IGNORECASE)
+# Abbreviations after which a period does not end a German sentence.
+ABBREVIATIONS = frozenset(
+    "z.b zb u.a ua d.h dh bzw usw etc ca nr dr prof st vgl inkl ggf evtl mio mrd "
+    "tsd jh jhd chr bspw sog abs art str tel dt engl franz mr mrs ms vs no jan feb "
+    "mär apr jun jul aug sep sept okt nov dez hr fr co".split()
+)
+SENTENCE_END_RE = re.compile(r"[.!?…]+[»«\"“”'’)]*\s+(?=[\"„“«»(]?[A-ZÄÖÜ0-9])")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article: where it came from and what it says."""
+
+    name: str  # the file name, unique in the folder
+    title: str
+    date: str | None
+    dateline: str | None
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of an article shown as an answer; `text` is exactly as written."""
+
+    article: str
+    title: str
+    date: str | None
+    dateline: str | None
+    position: int  # 0-based order within the article
+    text: str
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split German prose into sentences, never inside abbreviations, ordinals or names."""
+    sentences: list[str] = []
+    start = 0
+    for match in SENTENCE_END_RE.finditer(text):
+        before = text[start : match.start() + 1]
+        last_word = re.search(r"(\S+)$", before[:-1] if before.endswith(".") else "")
+        if match.group().startswith(".") and last_word:
+            word = last_word.group(1).lower().strip("(«»\"„“")
+            if word.rstrip(".") in ABBREVIATIONS or re.fullmatch(r"\d{1,2}|[a-zäöü]", word):
+                continue  # "z.B. Apple", "Nr. 5", "am 5. August", "Donald J. Trump"
+        sentences.append(text[start : match.end()].strip())
+        start = match.end()
+    if text[start:].strip():
+        sentences.append(text[start:].strip())
+    return sentences
+
+
+def split_paragraph(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Cut a long paragraph into balanced runs of whole sentences of at most ~limit chars."""
+    if len(paragraph) <= limit:
+        return [paragraph]
+    sentences = split_sentences(paragraph)
+    parts = max(2, -(-len(paragraph) // limit))
+    target = len(paragraph) / parts
+    chunks: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        size = sum(len(s) + 1 for s in current)
+        if current and (size + len(sentence) > limit or size >= target):
+            chunks.append(" ".join(current))
+            current = []
+        current.append(sentence)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def parse_article(name: str, text: str) -> Article:
+    """Parse an article's text: metadata, title and paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    meta: dict[str, str] = {}
+    lines = text.split("\n")
+    while lines and (match := HEADER_RE.match(lines[0].strip())):
+        meta[match.group(1).lower()] = match.group(2).strip()
+        lines.pop(0)
+    if lines and lines[0].startswith("# "):
+        meta.setdefault("title", lines.pop(0)[2:].strip())
+    body = "\n".join(lines).strip()
+    if match := PREFIX_RE.match(body):
+        meta.setdefault("date", match.group("date"))
+        if match.group("dateline"):
+            meta.setdefault("dateline", match.group("dateline").strip())
+        body = body[match.end() :]
+    paragraphs = tuple(
+        " ".join(block.split()) for block in re.split(r"\n\s*\n", body) if block.strip()
+    )
+    if not paragraphs:
+        raise KnowledgeError(f"{name}: no text after the metadata")
+    title = meta.get("title") or _first_sentence(paragraphs[0])
+    return Article(name, title, meta.get("date"), meta.get("dateline"), paragraphs)
+
+
+def _first_sentence(paragraph: str) -> str:
+    sentence = split_sentences(paragraph)[0].rstrip(".")
+    return sentence if len(sentence) <= TITLE_CHARS else sentence[: TITLE_CHARS - 1] + "…"
+
+
+def article_passages(article: Article) -> list[Passage]:
+    """Split an article into passages: about a paragraph each."""
+    texts = [chunk for paragraph in article.paragraphs for chunk in split_paragraph(paragraph)]
+    return [
+        Passage(article.name, article.title, article.date, article.dateline, i, text)
+        for i, text in enumerate(texts)
+    ]
+
+
+def article_files(folder: Path) -> list[Path]:
+    """The article files of a knowledge folder, sorted; raises KnowledgeError if there are none."""
+    if not folder.is_dir():
+        raise KnowledgeError(
+            f"knowledge folder {folder} does not exist: create it and put news articles "
+            "(.txt or .md) into it, or point NEWSBOT_KNOWLEDGE_DIR / --knowledge at one"
+        )
+    files = sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in SUFFIXES and p.is_file() and not _hidden(p, folder)
+    )
+    if not files:
+        raise KnowledgeError(
+            f"knowledge folder {folder} holds no article: put .txt or .md news articles into it"
+        )
+    return files
+
+
+def _hidden(path: Path, folder: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
+
+
+def load_articles(folder: Path) -> list[Article]:
+    """Read every article in the folder; unreadable or empty files are skipped with a warning."""
+    articles = []
+    for path in article_files(folder):
+        name = path.relative_to(folder).as_posix()
+        try:
+            articles.append(parse_article(name, path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            log.warning("skipping %s: not UTF-8 text (save it as UTF-8)", path)
+        except OSError as exc:
+            log.warning("skipping %s: cannot read it (%s)", path, exc.strerror or exc)
+        except KnowledgeError:
+            log.warning("skipping %s: the file is empty", path)
+    if not articles:
+        raise KnowledgeError(
+            f"knowledge folder {folder} holds no readable article: "
+            "add UTF-8 .txt or .md news articles"
+        )
+    return articles

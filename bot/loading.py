@@ -1,0 +1,55 @@
+"""Start-up: settings → engine (saved index when it is current, else built) + dictionary."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+
+from bot.config import Settings
+from bot.dictionary import Dictionary, DictionaryError, load_dictionary
+from bot.engine import Engine
+from bot.stopwords import GERMAN_STOPWORDS
+
+log = logging.getLogger(__name__)
+
+
+def load_english(settings: Settings) -> Dictionary | None:
+    """The English–German dictionary, or None with one clear log line saying what to install."""
+    started = time.perf_counter()
+    try:
+        dictionary = load_dictionary(settings.dictionary, settings.cache_dir)
+    except DictionaryError as exc:
+        log.warning(
+            "English questions will match names only: %s — install the dictionary with "
+            "`sudo apt-get install dict-freedict-eng-deu` or set NEWSBOT_DICTIONARY", exc
+        )
+        return None
+    log.info(
+        "dictionary: %d English headwords loaded in %.2f s",
+        len(dictionary), time.perf_counter() - started,
+    )
+    return dictionary
+
+
+def load_engine(settings: Settings, with_dictionary: bool = True) -> Engine:
+    """Load the knowledge folder (from its saved index when that is current) and the dictionary."""
+    from bot.storage import open_index
+
+    engine = open_index(settings)
+    if with_dictionary:
+        engine.dictionary = load_english(settings)
+    return engine
+
+
+def example_question(engine: Engine, language: str = "de") -> str:
+    """A question the bot can answer: about the name the newest article's lead mentions most."""
+    newest = max(engine.articles, key=lambda a: a.date or "")
+    lead = " ".join(newest.paragraphs[:2])
+    names = Counter(
+        word for word in re.findall(r"\b[A-ZÄÖÜ][\w-]{3,}", lead)
+        if word.casefold() not in GERMAN_STOPWORDS
+    )
+    name = names.most_common(1)[0][0] if names else newest.title.split()[0]
+    return f"What about {name}?" if language == "en" else f"Was gibt es zu {name}?"

@@ -1,0 +1,50 @@
+"""Logging set-up that never lets the bot token (or webhook secret) reach a log line.
+
+The token sits in every Bot API URL (`/bot<token>/sendMessage`), and httpx logs URLs at INFO;
+so httpx/httpcore are quieted, and every formatted record, traceback included, is redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+TOKEN_PATTERN = re.compile(r"(?:bot)?\d{5,}:[A-Za-z0-9_-]{30,}")
+_secrets: set[str] = set()
+
+
+def add_secret(value: str | None) -> None:
+    """Redact this exact value from all log output from now on."""
+    if value and len(value) >= 8:
+        _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """Replace bot tokens and registered secrets with a placeholder."""
+    for secret in _secrets:
+        text = text.replace(secret, "[REDACTED]")
+    return TOKEN_PATTERN.sub("[REDACTED]", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output, tracebacks included, carries no secret."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Log to stderr through the redacting formatter; quiet the HTTP libraries."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    # httpx logs every request URL (with the token) at INFO; keep them out even at DEBUG.
+    for name in ("httpx", "httpcore", "hpack", "tornado.access"):
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

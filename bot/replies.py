@@ -1,0 +1,150 @@
+"""Reply formatting: answers as plain text, JSON, or Telegram HTML, in the asker's language.
+
+The bot's own words come in German or English; passages stay exactly as written.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Collection
+
+from bot.engine import Answers
+from bot.knowledge import Article, Passage
+from bot.text import words
+
+TELEGRAM_LIMIT = 4096
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "source": "Quelle",
+        "more": "Mehr dazu",
+        "no_answer": "Dazu steht nichts in den Nachrichten, die ich kenne.",
+        "suggest": "Ich kenne diese Artikel:",
+        "example": "Fragen Sie zum Beispiel:",
+        "no_more": "Mehr steht dazu nicht in den Nachrichten.",
+        "text_only": "Ich beantworte Fragen als Text — schreiben Sie mir einfach Ihre Frage.",
+        "error": "Entschuldigung, da ist etwas schiefgegangen. Bitte fragen Sie gleich noch mal.",
+        "empty": "Bitte stellen Sie eine Frage zu den Nachrichten, z. B.: {example}",
+        "cut": "(Ihre Frage war sehr lang; ich habe die ersten {limit} Zeichen gelesen.)",
+        "slow_down": "Sie fragen sehr schnell — ich beantworte Ihre Fragen gleich der Reihe nach.",
+        "ask_usage": "So fragen Sie hier: /ask <Ihre Frage>",
+    },
+    "en": {
+        "source": "Source",
+        "more": "More on this",
+        "no_answer": "The news I know doesn't say anything about that.",
+        "suggest": "I know these articles:",
+        "example": "Try asking, for example:",
+        "no_more": "The news says nothing more about that.",
+        "text_only": "I answer text questions — just type your question.",
+        "error": "Sorry, something went wrong. Please ask again in a moment.",
+        "empty": "Please ask a question about the news, e.g.: {example}",
+        "cut": "(Your question was very long; I read the first {limit} characters.)",
+        "slow_down": "You're asking very fast — I'll answer your questions in turn.",
+        "ask_usage": "Ask here like this: /ask <your question>",
+    },
+}
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """One of the bot's own sentences in German ("de") or English ("en")."""
+    return TEXTS.get(language, TEXTS["de"])[key].format(**values)
+
+
+def source_line(passage: Passage | Article, language: str = "de") -> str:
+    """'Quelle: <title> — <DATELINE>, <date>' (parts that are missing are left out)."""
+    where = ", ".join(part for part in (passage.dateline, passage.date) if part)
+    return f"{text('source', language)}: {passage.title}" + (f" — {where}" if where else "")
+
+
+def plain_answers(answers: Answers, show_scores: bool = True) -> str:
+    """Answers for people in a terminal: each passage, its source, its score."""
+    if not answers.found:
+        return text("no_answer", answers.language)
+    blocks = []
+    for rank, hit in enumerate(answers.hits, 1):
+        score = f"  [score {hit.score:.2f}, {hit.passage.article} #{hit.passage.position}]"
+        blocks.append(
+            f"{rank}. {hit.passage.text}\n   {source_line(hit.passage, answers.language)}"
+            + (score if show_scores else "")
+        )
+    return "\n\n".join(blocks)
+
+
+def json_answers(answers: Answers) -> str:
+    """Exactly one JSON line for a question (the `ask --json` contract)."""
+    return json.dumps(
+        {
+            "question": answers.question,
+            "language": answers.language,
+            "answers": [
+                {
+                    "text": h.passage.text,
+                    "score": round(h.score, 4),
+                    "article": h.passage.article,
+                    "title": h.passage.title,
+                    "date": h.passage.date,
+                    "dateline": h.passage.dateline,
+                    "passage": h.passage.position,
+                }
+                for h in answers.hits
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def highlight_html(passage_text: str, is_match: Callable[[str], bool]) -> str:
+    """Escape a passage for Telegram HTML and put the words that matched in <b>."""
+    out, pos = [], 0
+    for word in _word_spans(passage_text):
+        start, end = word
+        out.append(html.escape(passage_text[pos:start], quote=False))
+        chunk = html.escape(passage_text[start:end], quote=False)
+        out.append(f"<b>{chunk}</b>" if is_match(passage_text[start:end]) else chunk)
+        pos = end
+    out.append(html.escape(passage_text[pos:], quote=False))
+    return "".join(out)
+
+
+def _word_spans(passage_text: str) -> list[tuple[int, int]]:
+    import re
+
+    return [m.span() for m in re.finditer(r"[^\W_]+(?:[-‐‑][^\W_]+)*", passage_text)]
+
+
+def answer_html(
+    passage: Passage, language: str, is_match: Callable[[str], bool], limit: int = TELEGRAM_LIMIT
+) -> str:
+    """A Telegram HTML message: the passage with matches in bold, then its source line."""
+    source = f"\n\n<i>{html.escape(source_line(passage, language), quote=False)}</i>"
+    body = highlight_html(passage.text, is_match)
+    if len(body) + len(source) > limit:  # cut plain text at a word boundary, never a tag
+        room = limit - len(source) - 1
+        cut = html.escape(passage.text, quote=False)[:room]
+        cut = cut[: cut.rfind(" ")] if " " in cut else cut
+        body = cut.rsplit("&", 1)[0] if "&" in cut[-8:] else cut
+        body += "…"
+    return body + source
+
+
+def no_answer_html(articles: Collection[Article], language: str, example: str) -> str:
+    """Say plainly that the news doesn't answer, and what the bot does know."""
+    titles = "\n".join(
+        f"• {html.escape(a.title, quote=False)}" + (f" ({a.date})" if a.date else "")
+        for a in list(articles)[:10]
+    )
+    return (
+        f"{text('no_answer', language)}\n\n{text('suggest', language)}\n{titles}\n\n"
+        f"{text('example', language)} <i>{html.escape(example, quote=False)}</i>"
+    )
+
+
+def matcher(analyze: Callable[[str], list[str]], terms: Collection[str]) -> Callable[[str], bool]:
+    """A predicate: does this word of a passage analyse to one of the question's terms?"""
+    wanted = set(terms)
+    return lambda word: bool(wanted.intersection(analyze(word)))
+
+
+__all__ = ["answer_html", "json_answers", "plain_answers", "source_line", "text", "words"]

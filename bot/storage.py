@@ -1,0 +1,173 @@
+"""The saved index: analyse a knowledge folder once, load it in seconds next time.
+
+Layout of `<knowledge>/.newsbot/` (or NEWSBOT_INDEX_DIR): `manifest.json` (format version,
+BM25 parameters, and each article file's size and mtime, to tell whether the folder changed),
+the CSR arrays as `.npy` (memory-mapped on load), the vocabulary and word frequencies as JSON,
+and the passages as one UTF-8 text blob with offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.errors import IndexFileError
+from bot.knowledge import Article, Passage, article_files, article_passages, load_articles
+from bot.retrieval import Index
+from bot.scoring import BM25Params
+from bot.text import Analyzer, count_words
+
+log = logging.getLogger(__name__)
+FORMAT = 1
+ARRAYS = ("indptr", "indices", "weights", "idf")
+
+
+class PassageStore(Sequence[Passage]):
+    """Passages read lazily from the saved text blob: a million cost no start-up time."""
+
+    def __init__(self, articles: list[Article], blob: bytes, offsets: np.ndarray,
+                 owners: np.ndarray, positions: np.ndarray) -> None:
+        self.articles, self.blob, self.offsets = articles, blob, offsets
+        self.owners, self.positions = owners, positions
+
+    def __len__(self) -> int:
+        return len(self.owners)
+
+    def __getitem__(self, i: int) -> Passage:  # type: ignore[override]
+        if i < 0 or i >= len(self):
+            raise IndexError(i)
+        a = self.articles[int(self.owners[i])]
+        text = self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8")
+        return Passage(a.name, a.title, a.date, a.dateline, int(self.positions[i]), text)
+
+
+def fingerprint(folder: Path) -> dict[str, list[int]]:
+    """Each article file's size and modification time: any change means rebuild."""
+    return {
+        p.relative_to(folder).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in article_files(folder)
+    }
+
+
+def build_engine(articles: list[Article], progress: bool = False) -> Engine:
+    """Analyse and index articles, printing progress to stderr when asked."""
+    passages = [p for article in articles for p in article_passages(article)]
+    analyzer = Analyzer(count_words(p.text for p in passages))
+    documents = []
+    step = max(1, len(passages) // 50)
+    for i, passage in enumerate(passages):
+        documents.append(analyzer.analyze(passage.text))
+        if progress and i % step == 0:
+            print(f"\ranalysing passages {i * 100 // len(passages):3d}%", end="", file=sys.stderr)
+    if progress:
+        print("\ranalysing passages 100%", file=sys.stderr)
+    return Engine(articles, Index.build(passages, documents, BM25Params()), analyzer)
+
+
+def save(engine: Engine, folder: Path, target: Path) -> None:
+    """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    index = engine.index
+    for name in ARRAYS:
+        np.save(tmp / f"{name}.npy", getattr(index, name))
+    names = {a.name: i for i, a in enumerate(engine.articles)}
+    texts = [p.text.encode("utf-8") for p in index.passages]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=offsets[1:])
+    (tmp / "passages.txt").write_bytes(b"".join(texts))
+    np.save(tmp / "offsets.npy", offsets)
+    np.save(tmp / "owners.npy", np.array([names[p.article] for p in index.passages], np.int32))
+    np.save(tmp / "positions.npy", np.array([p.position for p in index.passages], np.int32))
+    vocabulary = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
+    (tmp / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False))
+    (tmp / "frequencies.json").write_text(json.dumps(engine.analyzer.frequencies))
+    (tmp / "articles.json").write_text(
+        json.dumps([asdict(a) for a in engine.articles], ensure_ascii=False)
+    )
+    manifest = {"format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder)}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+def load(target: Path) -> Engine:
+    """Load a saved index; raises IndexFileError when it is unreadable."""
+    try:
+        params = BM25Params(**json.loads((target / "manifest.json").read_text())["params"])
+        arrays = {n: np.load(target / f"{n}.npy", mmap_mode="r") for n in ARRAYS}
+        articles = [
+            Article(**{**a, "paragraphs": tuple(a["paragraphs"])})
+            for a in json.loads((target / "articles.json").read_text(encoding="utf-8"))
+        ]
+        store = PassageStore(
+            articles, (target / "passages.txt").read_bytes(),
+            np.load(target / "offsets.npy"), np.load(target / "owners.npy"),
+            np.load(target / "positions.npy"),
+        )
+        terms = json.loads((target / "vocabulary.json").read_text(encoding="utf-8"))
+        frequencies = Counter(json.loads((target / "frequencies.json").read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexFileError(
+            f"saved index {target} is unreadable ({exc}): run `newsbot index`"
+        ) from exc
+    vocabulary = {term: i for i, term in enumerate(terms)}
+    index = Index(store, vocabulary, **arrays, params=params)
+    return Engine(articles, index, Analyzer(frequencies))
+
+
+def is_current(folder: Path, target: Path) -> bool:
+    """Whether the saved index was built from exactly the folder's current files."""
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        manifest.get("format") == FORMAT
+        and manifest.get("params") == asdict(BM25Params())
+        and manifest.get("files") == fingerprint(folder)
+    )
+
+
+def build_and_save(settings: Settings, progress: bool = False) -> Engine:
+    """`newsbot index`: analyse the folder and save the index."""
+    started = time.perf_counter()
+    engine = build_engine(load_articles(settings.knowledge_dir), progress=progress)
+    save(engine, settings.knowledge_dir, settings.saved_index_dir)
+    log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
+             settings.saved_index_dir, time.perf_counter() - started)
+    return engine
+
+
+def open_index(settings: Settings) -> Engine:
+    """The engine for the knowledge folder: the saved index if current, else built now."""
+    folder, target = settings.knowledge_dir, settings.saved_index_dir
+    started = time.perf_counter()
+    if is_current(folder, target):
+        try:
+            engine = load(target)
+        except IndexFileError as exc:
+            log.warning("%s; rebuilding", exc)
+        else:
+            log.info("loaded saved index (%d passages, %d articles) in %.2f s",
+                     len(engine.index), len(engine.articles), time.perf_counter() - started)
+            return engine
+    engine = build_engine(load_articles(folder))
+    for article in engine.articles:
+        log.info("article %s: %r (%s)", article.name, article.title, article.date or "no date")
+    log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),
+             len(engine.articles), time.perf_counter() - started)
+    return engine

@@ -1,0 +1,141 @@
+"""Text analysis for German news. The same `Analyzer.analyze` serves passages and questions.
+
+Steps: Unicode word tokens → casefold → stopwords out → hyphenated compounds indexed whole and
+by part → closed compounds split into parts that occur as words in the knowledge base itself
+(frequency-based, after Koehn & Knight 2003, "Empirical Methods for Compound Splitting") →
+Snowball German stems (PyStemmer) with umlauts and ß folded (ä→a, ß→ss).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import Stemmer
+
+from bot.stopwords import GERMAN_STOPWORDS
+
+TOKEN_RE = re.compile(r"[^\W_]+(?:[-‐‑][^\W_]+)*")
+FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+MIN_PART = 4  # shortest compound part we trust
+FUGEN = ("", "s", "es", "n", "en", "e")  # linking elements between compound parts
+# Verb endings the Snowball stemmer leaves on ("kauft", "plante"); tried only for question
+# words the knowledge base does not know.
+VERB_ENDINGS = ("est", "et", "st", "te", "ten", "t")
+
+
+def normalize(text: str) -> str:
+    """NFKC, casefold (ß → ss), and drop zero-width and control characters."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+
+
+def words(text: str) -> list[str]:
+    """The normalized word tokens of a text; hyphenated compounds stay one token."""
+    return [t.replace("‐", "-").replace("‑", "-") for t in TOKEN_RE.findall(normalize(text))]
+
+
+def is_content(word: str) -> bool:
+    """A word that can decide relevance: not a stopword, not a lone letter."""
+    return word not in GERMAN_STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
+class Analyzer:
+    """German analysis with a compound splitter that knows the knowledge base's words.
+
+    `frequencies` counts the normalized words of the knowledge base (`count_words`); without
+    it, closed compounds are not split.
+    """
+
+    def __init__(self, frequencies: Counter[str] | None = None) -> None:
+        self.frequencies: Counter[str] = frequencies or Counter()
+        self._stemmer = Stemmer.Stemmer("german")
+        self._cache: dict[str, tuple[str, ...]] = {}
+        # "viele" is no stopword but stems like "viel", which is one: drop it too.
+        self._stop_stems = frozenset(self.stem(w) for w in GERMAN_STOPWORDS)
+
+    def stem(self, word: str) -> str:
+        """Snowball German stem with umlauts folded."""
+        return self._stemmer.stemWord(word).translate(FOLD)
+
+    def analyze(self, text: str) -> list[str]:
+        """Index terms of a passage or question, in order, repeats kept (they are tf)."""
+        terms: list[str] = []
+        for word in words(text):
+            cached = self._cache.get(word)
+            if cached is None:
+                cached = self._cache[word] = self._word_terms(word)
+            terms.extend(cached)
+        return terms
+
+    def _word_terms(self, word: str) -> tuple[str, ...]:
+        if "-" in word:
+            parts = [p for p in word.split("-") if is_content(p)]
+            whole = self.stem(word.replace("-", "")) if len(parts) > 1 else None
+            terms = [whole] if whole else []
+            for part in parts:
+                terms.extend(self._word_terms(part))
+            return tuple(terms)
+        if not is_content(word):
+            return ()
+        parts = self.split_compound(word)
+        stems = [self.stem(word)]
+        if len(parts) > 1:
+            stems.extend(self.stem(p) for p in parts if is_content(p))
+        return tuple(s for s in stems if s not in self._stop_stems)
+
+    def split_compound(self, word: str) -> list[str]:
+        """Split a closed compound into known words, or return [word] (Koehn & Knight 2003).
+
+        Among all splits into parts of at least MIN_PART letters (with linking -s-, -es-, -n-,
+        -en-, -e-) whose parts occur in the knowledge base, take the one with the highest
+        geometric mean of part frequencies, if it beats the word's own frequency.
+        """
+        if len(word) < 2 * MIN_PART or not word.isalpha() or not self.frequencies:
+            return [word]
+        best, best_score = [word], float(self.frequencies.get(word, 0))
+        for parts in self._splits(word, depth=3):
+            score = math.prod(self.frequencies[p] for p in parts) ** (1 / len(parts))
+            if score > best_score:
+                best, best_score = parts, score
+        return best
+
+    def _splits(self, word: str, depth: int) -> Iterable[list[str]]:
+        for i in range(MIN_PART, len(word) - MIN_PART + 1):
+            head, tail = word[:i], word[i:]
+            for fuge in FUGEN:
+                if fuge and not tail.startswith(fuge):
+                    continue
+                rest = tail[len(fuge) :]
+                if len(rest) < MIN_PART or self.frequencies.get(head, 0) == 0:
+                    continue
+                if self.frequencies.get(rest, 0):
+                    yield [head, rest]
+                if depth > 2:
+                    for more in self._splits(rest, depth - 1):
+                        yield [head, *more]
+
+    def query_terms(self, text: str, known: Callable[[str], bool]) -> list[str]:
+        """Analyze a question; a stem the index does not know is retried without verb endings."""
+        terms = []
+        for term in self.analyze(text):
+            if not known(term):
+                for ending in VERB_ENDINGS:
+                    shorter = term.removesuffix(ending)
+                    if len(shorter) >= 3 and shorter != term and known(shorter):
+                        term = shorter
+                        break
+            terms.append(term)
+        return terms
+
+
+def count_words(texts: Iterable[str]) -> Counter[str]:
+    """Word frequencies of the knowledge base, the compound splitter's lexicon."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for word in words(text):
+            counts.update(word.split("-"))
+    return counts
