@@ -34,6 +34,7 @@ class Answers:
     question: str
     language: str  # "de" or "en"
     hits: list[Hit]
+    terms: frozenset[str] = frozenset()  # the index terms asked for (to highlight them)
 
     @property
     def found(self) -> bool:
@@ -98,7 +99,9 @@ class Engine:
         language, groups = self.query(question)
         with self._lock:
             hits = self.index.search(groups, k=max(k, 1)) if groups else []
+        terms = frozenset(t for g in groups for t in g)
         if not hits or hits[0].coverage < self.min_coverage:
-            return Answers(question, language, [])
+            return Answers(question, language, [], terms)
         # Later hits must also be relevant, not just the least bad of the rest.
-        return Answers(question, language, [h for h in hits if h.coverage >= self.min_coverage])
+        relevant = [h for h in hits if h.coverage >= self.min_coverage]
+        return Answers(question, language, relevant, terms)

@@ -9,9 +9,9 @@ import html
 import json
 from collections.abc import Callable, Collection
 
-from bot.engine import Answers
+from bot.engine import Answers, Engine
 from bot.knowledge import Article, Passage
-from bot.text import words
+from bot.text import TOKEN_RE
 
 TELEGRAM_LIMIT = 4096
 
@@ -109,9 +109,7 @@ def highlight_html(passage_text: str, is_match: Callable[[str], bool]) -> str:
 
 
 def _word_spans(passage_text: str) -> list[tuple[int, int]]:
-    import re
-
-    return [m.span() for m in re.finditer(r"[^\W_]+(?:[-‐‑][^\W_]+)*", passage_text)]
+    return [m.span() for m in TOKEN_RE.finditer(passage_text)]
 
 
 def answer_html(
@@ -147,4 +145,77 @@ def matcher(analyze: Callable[[str], list[str]], terms: Collection[str]) -> Call
     return lambda word: bool(wanted.intersection(analyze(word)))
 
 
-__all__ = ["answer_html", "json_answers", "plain_answers", "source_line", "text", "words"]
+def _article_list(articles: Collection[Article], limit: int = 20) -> str:
+    lines = [
+        f"• {html.escape(a.title, quote=False)}" + (f" ({html.escape(a.date)})" if a.date else "")
+        for a in list(articles)[:limit]
+    ]
+    if len(articles) > limit:
+        lines.append(f"… (+{len(articles) - limit})")
+    return "\n".join(lines)
+
+
+def welcome_html(articles: Collection[Article], language: str, examples: list[str]) -> str:
+    """/start: greet, say what the bot knows, give two example questions."""
+    if language == "en":
+        head = ("Hello! I answer questions about the news with the passage that says so, "
+                "and its source. I know these articles:")
+    else:
+        head = ("Hallo! Ich beantworte Fragen zu den Nachrichten mit der Textstelle, die es "
+                "sagt, und ihrer Quelle. Ich kenne diese Artikel:")
+    asks = "\n".join(f"<i>{html.escape(e, quote=False)}</i>" for e in examples)
+    return f"{head}\n{_article_list(articles)}\n\n{text('example', language)}\n{asks}"
+
+
+def help_html(language: str, username: str) -> str:
+    """/help: how to ask in a private chat, in groups and inline."""
+    name = html.escape(username)
+    if language == "en":
+        return (
+            "<b>How to ask</b>\nWrite your question as a message, in German or English. "
+            "I answer with the best passage of the news and its source; "
+            f"“{text('more', 'en')}” shows the next one.\n\n<b>In groups</b>\n"
+            f"/ask &lt;question&gt;, mention me (@{name} &lt;question&gt;) or reply to my "
+            f"message.\n\n<b>In any chat</b>\nType @{name} &lt;question&gt; and pick a "
+            "passage.\n\n/sources lists the articles I know."
+        )
+    return (
+        "<b>So fragen Sie</b>\nSchreiben Sie Ihre Frage als Nachricht, auf Deutsch oder "
+        "Englisch. Ich antworte mit der passendsten Textstelle und ihrer Quelle; "
+        f"„{text('more', 'de')}“ zeigt die nächste.\n\n<b>In Gruppen</b>\n"
+        f"/ask &lt;Frage&gt;, erwähnen Sie mich (@{name} &lt;Frage&gt;) oder antworten Sie "
+        f"auf meine Nachricht.\n\n<b>In jedem Chat</b>\nTippen Sie @{name} &lt;Frage&gt; "
+        "und wählen Sie eine Textstelle.\n\n/sources zeigt die Artikel, die ich kenne."
+    )
+
+
+def sources_html(articles: Collection[Article], language: str) -> str:
+    """/sources: the articles the bot knows, with dates and datelines."""
+    head = "Articles I know:" if language == "en" else "Artikel, die ich kenne:"
+    return f"{head}\n{_article_list(articles, limit=50)}"
+
+
+def inline_results(engine: Engine, query: str, language: str) -> list[dict[str, str]]:
+    """Inline mode: up to 5 passages (id, title, description, html); a hint when empty."""
+    from bot.loading import example_question
+
+    if not query or not any(ch.isalnum() for ch in query):
+        example = example_question(engine, language)
+        hint = text("empty", language, example=example)
+        return [{"id": "hint", "title": text("example", language), "description": example,
+                 "html": html.escape(hint, quote=False)}]
+    answers = engine.ask(query, k=5)
+    if not answers.found:
+        message = text("no_answer", answers.language)
+        return [{"id": "none", "title": message, "description": query[:100],
+                 "html": html.escape(message, quote=False)}]
+    is_match = matcher(engine.analyzer.analyze, answers.terms)
+    return [
+        {
+            "id": f"p{hit.id}",
+            "title": hit.passage.title[:100],
+            "description": hit.passage.text[:120],
+            "html": answer_html(hit.passage, answers.language, is_match),
+        }
+        for hit in answers.hits
+    ]

@@ -1,0 +1,174 @@
+"""Telegram handlers: each extracts the question, asks the engine, sends the reply.
+
+Shared state lives in `bot_data`: "engine" (swapped atomically by /reload), "settings",
+"flood" (the per-user FloodGate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import replies
+from bot.english import detect_language
+from bot.loading import example_question
+
+log = logging.getLogger(__name__)
+MORE = "more"  # callback data: "more:<rank>:<question start>", at most 64 bytes
+
+
+def _language(update: Update) -> str:
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    return "en" if code.startswith("en") else "de"
+
+
+def _more_button(language: str, rank: int, question: str) -> InlineKeyboardMarkup:
+    data = f"{MORE}:{rank}:"
+    room = 64 - len(data.encode())
+    data += question.encode()[:room].decode("utf-8", "ignore")
+    label = replies.text("more", language)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(f"{label} ➜", callback_data=data)]])
+
+
+def compose(
+    context: ContextTypes.DEFAULT_TYPE, question: str, rank: int = 0
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The reply to a question: (HTML text, keyboard or None). Rank 0 is the best passage."""
+    engine = context.bot_data["engine"]
+    answers = engine.ask(question, k=rank + 2)
+    language = answers.language
+    if len(answers.hits) <= rank:
+        if rank:
+            return html.escape(replies.text("no_more", language)), None
+        example = example_question(engine, language)
+        return replies.no_answer_html(engine.articles, language, example), None
+    is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
+    text = replies.answer_html(answers.hits[rank].passage, language, is_match)
+    more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
+    return text, more
+
+
+async def reply_to_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
+) -> None:
+    """Answer one question in the chat it came from (flood-controlled, cut when too long)."""
+    settings, message = context.bot_data["settings"], update.effective_message
+    language = detect_language(question)
+    if not question.strip() or not any(ch.isalnum() for ch in question):
+        example = example_question(context.bot_data["engine"], language)
+        await message.reply_text(replies.text("empty", language, example=example))
+        return
+    note = ""
+    if len(question) > settings.max_question_chars:
+        question = question[: settings.max_question_chars]
+        note = "\n\n" + html.escape(
+            replies.text("cut", language, limit=settings.max_question_chars)
+        )
+    wait, notice = context.bot_data["flood"].admit(update.effective_user.id)
+    if notice:
+        await message.reply_text(replies.text("slow_down", language))
+    if wait:
+        await asyncio.sleep(wait)
+    text, markup = compose(context, question)
+    await message.reply_text(
+        text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
+        disable_web_page_preview=True,
+    )
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet, say what the bot knows, and give two example questions."""
+    language, engine = _language(update), context.bot_data["engine"]
+    await update.effective_message.reply_html(replies.welcome_html(
+        engine.articles, language,
+        [example_question(engine, "de"), example_question(engine, "en")],
+    ))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain how to ask, in private chats, groups and inline."""
+    await update.effective_message.reply_html(
+        replies.help_html(_language(update), context.bot.username or "newsbot")
+    )
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the articles the bot knows."""
+    engine = context.bot_data["engine"]
+    await update.effective_message.reply_html(
+        replies.sources_html(engine.articles, _language(update))
+    )
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer `/ask <question>` (the way to ask in groups)."""
+    question = " ".join(context.args or [])
+    if not question:
+        await update.effective_message.reply_text(replies.text("ask_usage", _language(update)))
+        return
+    await reply_to_question(update, context, question)
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a text message: any in private chats; mentions and replies to the bot in groups."""
+    message, bot = update.effective_message, context.bot
+    text = message.text or ""
+    if message.chat.type != "private":
+        mention = f"@{bot.username}".lower()
+        replied = message.reply_to_message and message.reply_to_message.from_user
+        if mention in text.lower():
+            index = text.lower().index(mention)
+            text = text[:index] + text[index + len(mention) :]
+        elif not (replied and replied.id == bot.id):
+            return
+    await reply_to_question(update, context, text.strip())
+
+
+async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the next-best passage for the same question (works after a restart)."""
+    query = update.callback_query
+    await query.answer()
+    parts = (query.data or "").split(":", 2)
+    rank = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
+    short = parts[2] if len(parts) > 2 else ""
+    original = query.message.reply_to_message if query.message else None
+    question_text = (original.text if original and original.text else short) or short
+    if original and original.text and original.text.startswith("/ask"):
+        question_text = original.text.partition(" ")[2] or short
+    text, markup = compose(context, question_text, rank)
+    await query.edit_message_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+    )
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offer the best passages as inline results; a hint for an empty query."""
+    text = update.inline_query.query.strip()[: context.bot_data["settings"].max_question_chars]
+    engine = context.bot_data["engine"]
+    results = replies.inline_results(engine, text, _language(update))
+    await update.inline_query.answer(
+        [
+            InlineQueryResultArticle(
+                id=r["id"], title=r["title"], description=r["description"],
+                input_message_content=InputTextMessageContent(r["html"], parse_mode=ParseMode.HTML),
+            )
+            for r in results
+        ],
+        cache_time=60,
+    )
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice: say that the bot answers text questions."""
+    await update.effective_message.reply_text(replies.text("text_only", _language(update)))

@@ -1,0 +1,170 @@
+"""The Telegram side: build the PTB Application, register handlers, run polling or a webhook.
+
+Start-up work (set_my_commands, SIGHUP) happens in `post_init`; the engine is built once and
+shared through `bot_data`. The token never reaches a log line (see `bot.logs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers, replies
+from bot.config import Settings
+from bot.errors import ConfigError, NewsbotError
+from bot.flood import FloodGate
+from bot.loading import load_engine
+from bot.logs import add_secret
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
+           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele")],
+    "en": [("ask", "Ask a question (in groups)"), ("sources", "The articles I know"),
+           ("help", "How to ask"), ("start", "Welcome and examples")],
+}
+
+
+async def post_init(application: Application) -> None:
+    """Register the command menu (German default, English for English clients); hook SIGHUP."""
+    bot = application.bot
+    await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["de"]])
+    await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["en"]], language_code="en")
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: application.create_task(reload_knowledge(application))
+        )
+    except (NotImplementedError, AttributeError, RuntimeError):  # not on this platform
+        pass
+    log.info("bot @%s is up", bot.username)
+
+
+async def reload_knowledge(application: Application) -> str:
+    """Re-read the knowledge folder and swap the new engine in; keep the old one on failure."""
+    settings: Settings = application.bot_data["settings"]
+    old = application.bot_data["engine"]
+    try:
+        engine = await asyncio.to_thread(load_engine, settings, False, True)
+    except NewsbotError as exc:
+        log.error("reload failed, still serving the old index: %s", exc)
+        return f"Reload failed, still serving the old index: {exc}"
+    engine.dictionary = old.dictionary
+    application.bot_data["engine"] = engine  # one assignment: handlers see old or new
+    log.info("reloaded: %d articles, %d passages", len(engine.articles), len(engine.index))
+    return f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages."
+
+
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload for admins only; everyone else gets no hint that it exists."""
+    user = update.effective_user
+    if not user or user.id not in context.bot_data["settings"].admin_ids:
+        return
+    await update.effective_message.reply_text(await reload_knowledge(context.application))
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its traceback; tell the user something short."""
+    error = context.error
+    if isinstance(error, RetryAfter | TimedOut | NetworkError):
+        log.warning("Telegram hiccup, carrying on: %s", error)
+        return
+    log.error("handler failed on an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_message:
+        language = handlers.detect_language(update.effective_message.text or "")
+        try:
+            await update.effective_message.reply_text(replies.text("error", language))
+        except Exception:  # noqa: BLE001 — the apology is best effort
+            log.warning("could not send the apology either")
+
+
+def build_application(settings: Settings, engine: object) -> Application:
+    """The Application with all handlers, the rate limiter and shared state."""
+    token = settings.require_token()
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data.update(
+        engine=engine, settings=settings,
+        flood=FloodGate(settings.flood_limit, settings.flood_window),
+    )
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    # Commands, in every chat.
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler("help", handlers.help_command))
+    application.add_handler(CommandHandler("sources", handlers.sources))
+    application.add_handler(CommandHandler("ask", handlers.ask_command))
+    application.add_handler(CommandHandler("reload", reload_command))
+    # Questions: any text in private chats; mentions and replies to the bot in groups.
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
+                                           handlers.question))
+    application.add_handler(MessageHandler(
+        groups & filters.TEXT & ~filters.COMMAND & (filters.Entity("mention") | filters.REPLY),
+        handlers.question,
+    ))
+    # The "more" button, inline mode, and everything that is not text.
+    application.add_handler(CallbackQueryHandler(handlers.more, pattern=f"^{handlers.MORE}:"))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(MessageHandler(
+        private & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.not_text
+    ))
+    application.add_error_handler(error_handler)
+    return application
+
+
+def run_bot(settings: Settings, webhook: bool = False) -> int:
+    """`newsbot run`: load the knowledge, then serve Telegram until SIGINT/SIGTERM."""
+    token = settings.require_token()
+    add_secret(token)
+    add_secret(settings.webhook_secret)
+    engine = load_engine(settings)
+    application = build_application(settings, engine)
+    try:
+        if webhook:
+            if not settings.webhook_url or not settings.webhook_secret:
+                raise ConfigError(
+                    "webhook mode needs NEWSBOT_WEBHOOK_URL (the public https URL) and "
+                    "NEWSBOT_WEBHOOK_SECRET (a random string) in .env"
+                )
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path,
+                webhook_url=f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}",
+                secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES,
+                bootstrap_retries=-1,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+    except InvalidToken:
+        raise ConfigError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (InvalidToken): copy the token again "
+            "from @BotFather into .env"
+        ) from None
+    log.info("bye")
+    return 0
+
+
+__all__ = ["ChatType", "build_application", "run_bot"]
