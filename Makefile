@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval bench index dictionary clean
+.PHONY: run test lint eval bench index language-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,23 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The English–German dictionary (Debian's dict-freedict-eng-deu); optional, never fails.
-dictionary:
-	@sh scripts/install-dictionary.sh
+# Language data from Debian (English–German dictionary, German thesaurus); never fails.
+language-data:
+	@sh scripts/install-language-data.sh
 
 ## run: the Telegram bot when TELEGRAM_BOT_TOKEN is set (env or .env), else a console chat
-run: $(STAMP) dictionary
+run: $(STAMP) language-data
 	$(BIN)/newsbot
 
 ## test: ruff, then the whole pytest suite
-test: $(STAMP) dictionary lint
+test: $(STAMP) language-data lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests
 
 ## eval: retrieval quality on the team's question set
-eval: $(STAMP) dictionary
+eval: $(STAMP) language-data
 	$(BIN)/newsbot eval tests/questions.jsonl --knowledge tests/knowledge
 
 ## index: analyse the knowledge folder once and save the index next to it

@@ -14,6 +14,7 @@ from bot.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DICTIONARY = "/usr/share/dictd/freedict-eng-deu.index"
+DEFAULT_THESAURUS = "/usr/share/openthesaurus-de/openthesaurus.txt"
 # A token from @BotFather: the bot's numeric id, a colon, 35 characters of [A-Za-z0-9_-].
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
@@ -27,6 +28,7 @@ class Settings:
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path | None = None
     dictionary: Path = Path(DEFAULT_DICTIONARY)
+    thesaurus: Path = Path(DEFAULT_THESAURUS)
     cache_dir: Path = Path.home() / ".cache" / "newsbot"
     log_level: str = "INFO"
     admin_ids: frozenset[int] = frozenset()
@@ -115,6 +117,7 @@ def load_settings(
         knowledge_dir=Path(get("NEWSBOT_KNOWLEDGE_DIR") or "knowledge"),
         index_dir=Path(index_dir) if index_dir else None,
         dictionary=Path(get("NEWSBOT_DICTIONARY") or DEFAULT_DICTIONARY),
+        thesaurus=Path(get("NEWSBOT_THESAURUS") or DEFAULT_THESAURUS),
         cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
         log_level=(get("NEWSBOT_LOG_LEVEL") or "INFO").upper(),
         admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),

@@ -15,9 +15,11 @@ from pathlib import Path
 from bot import english
 from bot.dictionary import Dictionary
 from bot.knowledge import Article, Passage, article_passages, load_articles
+from bot.rerank import rerank
 from bot.retrieval import Group, Hit, Index
 from bot.scoring import BM25Params
 from bot.text import Analyzer, count_words
+from bot.thesaurus import Thesaurus, default_thesaurus
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 # words (chosen on tests/questions.jsonl with `newsbot eval --sweep`; see README).
 MIN_COVERAGE = 0.45
 MAX_GROUPS = 64  # a question longer than this many words is cut; the start is what counts
+RERANK_DEPTH = 20  # how many BM25 candidates the sentence-window reranker sees
+SYNONYM_FACTOR = 0.5  # a synonym's weight relative to the question's own word
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,14 @@ class Engine:
         analyzer: Analyzer,
         dictionary: Dictionary | None = None,
         min_coverage: float = MIN_COVERAGE,
+        thesaurus: Thesaurus | None = None,
     ) -> None:
         self.articles = list(articles)
         self.index = index
         self.analyzer = analyzer
         self.dictionary = dictionary
         self.min_coverage = min_coverage
+        self.thesaurus = thesaurus
         self._lock = threading.Lock()
 
     @classmethod
@@ -71,7 +77,8 @@ class Engine:
         """Analyse and index passages (the slow path; `storage` saves the result)."""
         analyzer = Analyzer(count_words(p.text for p in passages))
         documents = [analyzer.analyze(p.text) for p in passages]
-        return cls(articles, Index.build(passages, documents, params), analyzer, dictionary)
+        index = Index.build(passages, documents, params)
+        return cls(articles, index, analyzer, dictionary, thesaurus=default_thesaurus())
 
     @classmethod
     def from_folder(cls, folder: Path, dictionary: Dictionary | None = None) -> Engine:
@@ -80,8 +87,9 @@ class Engine:
         passages = [p for article in articles for p in article_passages(article)]
         return cls.from_passages(articles, passages, dictionary)
 
-    def query(self, question: str) -> tuple[str, list[Group]]:
-        """The question's language and its structured query (groups of index terms)."""
+    def query(self, question: str) -> tuple[str, list[Group], list[tuple[float, ...]]]:
+        """The question's language, its structured query (groups of index terms) and each
+        member's weight factor (synonyms from the thesaurus count SYNONYM_FACTOR)."""
         language = english.detect_language(question)
         known = self.index.knows
         if language == "en":
@@ -90,15 +98,22 @@ class Engine:
                 terms = {t for m in members for t in self.analyzer.query_terms(m, known)}
                 if terms:
                     groups.append(tuple(sorted(terms)))
-        else:
-            groups = [(t,) for t in self.analyzer.query_terms(question, known)]
-        return language, groups[:MAX_GROUPS]
+            return language, groups[:MAX_GROUPS], [(1.0,) * len(g) for g in groups[:MAX_GROUPS]]
+        groups, factors = [], []
+        for term in self.analyzer.query_terms(question, known)[:MAX_GROUPS]:
+            synonyms = self.thesaurus.synonyms(term) if self.thesaurus else frozenset()
+            extra = tuple(sorted(s for s in synonyms if s != term and known(s)))
+            groups.append((term, *extra))
+            factors.append((1.0,) + (SYNONYM_FACTOR,) * len(extra))
+        return language, groups, factors
 
     def ask(self, question: str, k: int = 3) -> Answers:
         """The k best passages answering the question, or none when the news doesn't say."""
-        language, groups = self.query(question)
+        language, groups, factors = self.query(question)
         with self._lock:
-            hits = self.index.search(groups, k=max(k, 1)) if groups else []
+            depth = max(k, RERANK_DEPTH)
+            hits = self.index.search(groups, k=depth, factors=factors) if groups else []
+        hits = rerank(hits, groups, factors, self.index, self.analyzer)[: max(k, 1)]
         terms = frozenset(t for g in groups for t in g)
         if not hits or hits[0].coverage < self.min_coverage:
             return Answers(question, language, [], terms)

@@ -156,19 +156,27 @@ def _hidden(path: Path, folder: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
-def load_articles(folder: Path) -> list[Article]:
-    """Read every article in the folder; unreadable or empty files are skipped with a warning."""
-    articles = []
+def load_articles(folder: Path, strict: bool = False) -> list[Article]:
+    """Read every article in the folder; unreadable or empty files are skipped with a warning.
+
+    With `strict` (a reload while serving), any such file is an error instead, so the old
+    index keeps serving until the folder is fixed.
+    """
+    articles, problems = [], []
     for path in article_files(folder):
         name = path.relative_to(folder).as_posix()
         try:
             articles.append(parse_article(name, path.read_text(encoding="utf-8")))
         except UnicodeDecodeError:
-            log.warning("skipping %s: not UTF-8 text (save it as UTF-8)", path)
+            problems.append(f"{path}: not UTF-8 text (save it as UTF-8)")
         except OSError as exc:
-            log.warning("skipping %s: cannot read it (%s)", path, exc.strerror or exc)
+            problems.append(f"{path}: cannot read it ({exc.strerror or exc})")
         except KnowledgeError:
-            log.warning("skipping %s: the file is empty", path)
+            problems.append(f"{path}: the file is empty")
+    for problem in problems:
+        log.warning("skipping %s", problem)
+    if strict and problems:
+        raise KnowledgeError("; ".join(problems))
     if not articles:
         raise KnowledgeError(
             f"knowledge folder {folder} holds no readable article: "

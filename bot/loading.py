@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.engine import Engine
 from bot.stopwords import GERMAN_STOPWORDS
+from bot.thesaurus import default_thesaurus
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,13 @@ def load_english(settings: Settings) -> Dictionary | None:
     return dictionary
 
 
-def load_engine(settings: Settings, with_dictionary: bool = True) -> Engine:
-    """Load the knowledge folder (from its saved index when that is current) and the dictionary."""
+def load_engine(settings: Settings, with_dictionary: bool = True, strict: bool = False) -> Engine:
+    """Load the knowledge folder (from its saved index when that is current), the thesaurus and
+    the dictionary. `strict`: a broken article file is an error, not a skipped warning."""
     from bot.storage import open_index
 
-    engine = open_index(settings)
+    engine = open_index(settings, strict=strict)
+    engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
         engine.dictionary = load_english(settings)
     return engine

@@ -93,27 +93,57 @@ class Index:
         """Whether any passage contains the term."""
         return term in self.vocabulary
 
-    def search(self, groups: Sequence[Group], k: int = 3) -> list[Hit]:
-        """The k best passages for a structured query, best first; [] if nothing matches."""
+    def search(
+        self,
+        groups: Sequence[Group],
+        k: int = 3,
+        factors: Sequence[Sequence[float]] | None = None,
+    ) -> list[Hit]:
+        """The k best passages for a structured query, best first; [] if nothing matches.
+
+        `factors[g][m]` scales the weight of member m of group g (1 if not given): synonyms
+        can count less than the question's own word. A group's share of the coverage is the
+        IDF of its full-weight members (as if unseen when none is indexed), times the factor
+        of the member that matched (a synonym earns at most its own IDF).
+        """
         scores, matched = self._scores, self._matched
         total_idf, touched = 0.0, []
-        for group in groups:
-            ids = sorted({self.vocabulary[t] for t in group if t in self.vocabulary})
-            if not ids:
-                total_idf += self.unseen_idf
+        for g, group in enumerate(groups):
+            scale = factors[g] if factors is not None else (1.0,) * len(group)
+            members = {}
+            for term, factor in zip(group, scale, strict=True):
+                if term in self.vocabulary and factor > 0:
+                    i = self.vocabulary[term]
+                    members[i] = max(members.get(i, 0.0), factor)
+            own = [self.idf[self.vocabulary[t]] for t, f in zip(group, scale, strict=True)
+                   if f >= 1.0 and t in self.vocabulary]
+            group_idf = max(float(max(own)) if own else self.unseen_idf, 0.0)
+            total_idf += group_idf
+            if not members:
                 continue
-            group_idf = float(max(self.idf[i] for i in ids))
-            total_idf += max(group_idf, 0.0)
+            ids = sorted(members)
+            # coverage credit: the group's IDF for a full member; a synonym earns its factor
+            # times its own IDF, at most the group's
+            credits = [
+                group_idf if members[i] >= 1.0
+                else members[i] * min(max(float(self.idf[i]), 0.0), group_idf)
+                for i in ids
+            ]
             rows, weights = self._rows(ids)
             if len(ids) == 1:
-                scores[rows] += weights
+                scores[rows] += weights * members[ids[0]]
+                matched[rows] += credits[0]
             else:  # the best weight of the group's terms, per passage
-                order = np.lexsort((-weights, rows))
-                rows, weights = rows[order], weights[order]
+                sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
+                member_factors = np.repeat(np.array([members[i] for i in ids]), sizes)
+                member_credits = np.repeat(np.array(credits), sizes)
+                order = np.lexsort((-(weights * member_factors), rows))
+                rows = rows[order]
+                weights = (weights * member_factors)[order]
                 first = np.r_[True, rows[1:] != rows[:-1]]
-                rows, weights = rows[first], weights[first]
-                scores[rows] += weights
-            matched[rows] += max(group_idf, 0.0)
+                scores[rows[first]] += weights[first]
+                matched[rows[first]] += member_credits[order][first]
+                rows = rows[first]
             touched.append(rows)
         if not touched:
             return []

@@ -73,7 +73,8 @@ def build_engine(articles: list[Article], progress: bool = False) -> Engine:
             print(f"\ranalysing passages {i * 100 // len(passages):3d}%", end="", file=sys.stderr)
     if progress:
         print("\ranalysing passages 100%", file=sys.stderr)
-    return Engine(articles, Index.build(passages, documents, BM25Params()), analyzer)
+    index = Index.build(passages, documents, BM25Params())
+    return Engine(articles, index, analyzer)
 
 
 def save(engine: Engine, folder: Path, target: Path) -> None:
@@ -152,7 +153,7 @@ def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     return engine
 
 
-def open_index(settings: Settings) -> Engine:
+def open_index(settings: Settings, strict: bool = False) -> Engine:
     """The engine for the knowledge folder: the saved index if current, else built now."""
     folder, target = settings.knowledge_dir, settings.saved_index_dir
     started = time.perf_counter()
@@ -165,7 +166,7 @@ def open_index(settings: Settings) -> Engine:
             log.info("loaded saved index (%d passages, %d articles) in %.2f s",
                      len(engine.index), len(engine.articles), time.perf_counter() - started)
             return engine
-    engine = build_engine(load_articles(folder))
+    engine = build_engine(load_articles(folder, strict=strict))
     for article in engine.articles:
         log.info("article %s: %r (%s)", article.name, article.title, article.date or "no date")
     log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),
