@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if getattr(args, "knowledge", None):
             settings = Settings(**{**settings.__dict__, "knowledge_dir": args.knowledge})
-        _setup_logging(settings.log_level)
         command = args.command or ("run" if settings.token else "chat")
+        quiet = command in ("ask", "chat", "eval", "bench")
+        _setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
         if command == "bench":
             from bot.bench import run_benchmark
 

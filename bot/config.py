@@ -30,7 +30,7 @@ class Settings:
     dictionary: Path = Path(DEFAULT_DICTIONARY)
     thesaurus: Path = Path(DEFAULT_THESAURUS)
     cache_dir: Path = Path.home() / ".cache" / "newsbot"
-    log_level: str = "INFO"
+    log_level: str | None = None  # None: INFO for run/index, WARNING for the console commands
     admin_ids: frozenset[int] = frozenset()
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0"
@@ -119,7 +119,7 @@ def load_settings(
         dictionary=Path(get("NEWSBOT_DICTIONARY") or DEFAULT_DICTIONARY),
         thesaurus=Path(get("NEWSBOT_THESAURUS") or DEFAULT_THESAURUS),
         cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
-        log_level=(get("NEWSBOT_LOG_LEVEL") or "INFO").upper(),
+        log_level=(get("NEWSBOT_LOG_LEVEL") or "").upper() or None,
         admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),
         webhook_url=get("NEWSBOT_WEBHOOK_URL"),
         webhook_listen=get("NEWSBOT_WEBHOOK_LISTEN") or "0.0.0.0",

@@ -17,30 +17,30 @@ ENGLISH_STOPWORDS = frozenset("""
 a an the this that these those i me my mine you your yours he him his she her hers it its we us
 our ours they them their theirs who whom whose what which when where why how whats is are was
 were be been being am do does did done doing have has had having will would shall should can
-could may might must wo ca nt not no to of in on at by for with from about into onto over under
+could may might must not no to of in on at by for with from about into onto over under
 up down out off after before between through during against without within than then there here
 and or but if so as because while also just very too many much more most some any all each
-every other such both either neither only own same s d ll re ve m don't doesn't didn't isn't
+every other such both either neither only same s d ll re ve m don't doesn't didn't isn't
 aren't wasn't weren't won't can't couldn't wouldn't shouldn't hasn't haven't hadn't let's
 """.split())
 PARTICLES = frozenset("over up out off down in on away back through along".split())
 
-# Words that (almost) only occur in one language; shared words (in, was, will, die, so, an,
-# also, man, war, hat, am, bin, hell, rot, fast ...) are deliberately in neither list.
+# Words that (almost) only occur in one language.  Shared words (in, was, will, die, so, an,
+# also, man, war, hat, am, bin) lean German a little: "Was will Microsoft?" is German.
 _EN_WORDS = frozenset("""
 who whom whose what which when where why how the a of is are were be been does did do has have
 had would could should shall can must to and or with from for by about this that these those
-there their they them he she it its you your we our my not no did any some many much more most
+there their they them he she it its you your we our my not no any some many much more most
 than then after before into over under if because while new first last year years people
-company companies buy buying bought sell sold users user app government president deal ban
+company companies buy buying bought sell sold users user government president
 """.split())
 _DE_WORDS = frozenset("""
 wer wen wem wessen wie wo wann warum wieso weshalb welche welcher welches welchen welchem
 woher wohin womit wofür worüber ist sind wird werden wurde wurden hat haben hatte hatten kann
 können muss müssen soll sollen darf möchte möchten der den dem des das ein eine einen einem
 einer eines und oder aber nicht kein keine mit von vom für auf aus bei nach über zu zum zur im
-ins am um durch gegen ohne sich es er sie wir ihr ihm ihn ihre sein seine noch schon auch nur
-sehr viel viele wieviel wie viele gibt geht kauft kaufen will wollen neue neuen jahr jahre
+ins um durch gegen ohne sich es er sie wir ihr ihm ihn ihre sein seine noch schon auch nur
+sehr viel viele wieviel gibt geht kauft kaufen wollen neue neuen jahr jahre
 unternehmen firma regierung präsident nutzer daten verbot
 """.split())
 _SHARED_DE = frozenset("was will die so an also man war hat am in bin".split())
@@ -74,18 +74,18 @@ IRREGULAR = {
 
 def detect_language(text: str) -> str:
     """Return "en" or "de" for a short question; ties and bare names count as German."""
-    words = [w.casefold() for w in TOKEN_RE.findall(text)]
     if any(c in "äöüßÄÖÜ" for c in text):
         return "de"
     english = german = 0.0
-    for word in words:
+    for token in TOKEN_RE.findall(text):
+        word = token.casefold()
         if word in _EN_WORDS:
             english += 1
         elif word in _DE_WORDS:
             german += 1
         elif word in _SHARED_DE:
             german += 0.5  # "Was will ...": German unless English function words win
-        elif word.isalpha() and word == word.lower():
+        elif token.isalpha() and token.islower():  # not names: "Beijing", "Schmidt"
             english += 0.5 * bool(_EN_PATTERN.search(word))
             german += 0.5 * bool(_DE_PATTERN.search(word))
     return "en" if english > german else "de"
@@ -107,7 +107,8 @@ def lemma_candidates(word: str) -> list[str]:
         out.append(IRREGULAR[w])
     for suffix in ("ing", "ed"):
         stem = w[: -len(suffix)]
-        if w.endswith(suffix) and len(stem) >= 2 and any(c in "aeiouy" for c in stem):
+        if (w.endswith(suffix) and len(stem) >= 2 and any(c in "aeiouy" for c in stem)
+                and not w.endswith("eed")):  # need, speed
             if suffix == "ing" and stem.endswith("y") and len(stem) == 2:
                 out.append(stem[0] + "ie")  # dying → die, lying → lie
             if suffix == "ed" and stem.endswith("i"):
@@ -179,14 +180,6 @@ def _phrase(tokens: list[tuple[str, bool]], i: int,
     return 1, ()
 
 
-def _dedupe(words: list[str]) -> tuple[str, ...]:
-    """Drop repeated members (case-insensitively), keeping the first spelling."""
-    seen: dict[str, str] = {}
-    for word in words:
-        seen.setdefault(word.casefold(), word)
-    return tuple(seen.values())
-
-
 def translate_question(question: str,
                        dictionary: Dictionary | None) -> list[tuple[str, ...]]:
     """English question → synonym groups: the original word/phrase, then German translations.
@@ -207,6 +200,6 @@ def translate_question(question: str,
             if size == 1 and not _is_name(word, start):
                 translations = tuple(_word_translations(word, dictionary))
         original = " ".join(w for w, _ in tokens[i:i + size])
-        groups.append(_dedupe([original, *translations[:MAX_GROUP_TRANSLATIONS]]))
+        groups.append(tuple(dict.fromkeys([original, *translations[:MAX_GROUP_TRANSLATIONS]])))
         i += size
     return groups

@@ -32,6 +32,7 @@ class Hit:
     score: float
     coverage: float  # IDF-weighted share of the question's groups found in the passage
     id: int  # the passage's number in the index
+    matched: int = 0  # how many of the question's groups the passage contains
 
 
 class Index:
@@ -54,6 +55,7 @@ class Index:
         self.unseen_idf = scoring.unseen_idf(len(passages), params)
         self._scores = np.zeros(len(passages), dtype=np.float32)
         self._matched = np.zeros(len(passages), dtype=np.float32)
+        self._count = np.zeros(len(passages), dtype=np.int16)
 
     @classmethod
     def build(
@@ -144,6 +146,7 @@ class Index:
                 scores[rows[first]] += weights[first]
                 matched[rows[first]] += member_credits[order][first]
                 rows = rows[first]
+            self._count[rows] += 1
             touched.append(rows)
         if not touched:
             return []
@@ -151,6 +154,7 @@ class Index:
         hits = self._top(candidates, k, total_idf)
         scores[candidates] = 0.0
         matched[candidates] = 0.0
+        self._count[candidates] = 0
         return hits
 
     def _rows(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,6 +177,7 @@ class Index:
             Hit(
                 self.passages[int(i)], float(values[j]),
                 float(self._matched[i]) / total_idf if total_idf > 0 else 0.0, int(i),
+                int(self._count[i]),
             )
             for j, i in ((j, candidates[j]) for j in order)
             if values[j] > 0

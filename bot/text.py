@@ -54,6 +54,7 @@ class Analyzer:
         self.frequencies: Counter[str] = frequencies or Counter()
         self._stemmer = Stemmer.Stemmer("german")
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._stem_frequencies: Counter[str] | None = None
         # "viele" is no stopword but stems like "viel", which is one: drop it too.
         self._stop_stems = frozenset(self.stem(w) for w in GERMAN_STOPWORDS)
 
@@ -91,17 +92,26 @@ class Analyzer:
         """Split a closed compound into known words, or return [word] (Koehn & Knight 2003).
 
         Among all splits into parts of at least MIN_PART letters (with linking -s-, -es-, -n-,
-        -en-, -e-) whose parts occur in the knowledge base, take the one with the highest
-        geometric mean of part frequencies, if it beats the word's own frequency.
+        -en-, -e-) whose parts occur in the knowledge base in some inflected form (same stem),
+        take the one with the highest geometric mean of part frequencies, if it beats the
+        word's own frequency.
         """
         if len(word) < 2 * MIN_PART or not word.isalpha() or not self.frequencies:
             return [word]
-        best, best_score = [word], float(self.frequencies.get(word, 0))
+        best, best_score = [word], float(self._frequency(word))
         for parts in self._splits(word, depth=3):
-            score = math.prod(self.frequencies[p] for p in parts) ** (1 / len(parts))
+            score = math.prod(self._frequency(p) for p in parts) ** (1 / len(parts))
             if score > best_score:
                 best, best_score = parts, score
         return best
+
+    def _frequency(self, word: str) -> int:
+        """How often the knowledge base uses the word in any inflected form (same stem)."""
+        if self._stem_frequencies is None:
+            self._stem_frequencies = Counter()
+            for known, count in self.frequencies.items():
+                self._stem_frequencies[self.stem(known)] += count
+        return self._stem_frequencies.get(self.stem(word), 0)
 
     def _splits(self, word: str, depth: int) -> Iterable[list[str]]:
         for i in range(MIN_PART, len(word) - MIN_PART + 1):
@@ -110,9 +120,9 @@ class Analyzer:
                 if fuge and not tail.startswith(fuge):
                     continue
                 rest = tail[len(fuge) :]
-                if len(rest) < MIN_PART or self.frequencies.get(head, 0) == 0:
+                if len(rest) < MIN_PART or not self._frequency(head):
                     continue
-                if self.frequencies.get(rest, 0):
+                if self._frequency(rest):
                     yield [head, rest]
                 if depth > 2:
                     for more in self._splits(rest, depth - 1):
