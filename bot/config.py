@@ -70,14 +70,14 @@ def read_dotenv(path: Path) -> dict[str, str]:
         return values
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
-    for line in text.splitlines():
+    for line in text.lstrip("\ufeff").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, value = line.removeprefix("export ").split("=", 1)
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        if value[:1] in ("'", '"') and value.find(value[0], 1) > 0:
+            value = value[1 : value.find(value[0], 1)]  # "quoted" # comment
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
         values[key.strip()] = value
@@ -92,6 +92,24 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
+
+
+def _port(env: dict[str, str]) -> int:
+    port = _int(env, "NEWSBOT_WEBHOOK_PORT", 8443)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"NEWSBOT_WEBHOOK_PORT must be a port from 1 to 65535, not {port}")
+    return port
+
+
+def _number(env: dict[str, str], key: str, default: float) -> float:
+    raw = env.get(key, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"{key} must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 def _ids(raw: str) -> frozenset[int]:
@@ -123,10 +141,10 @@ def load_settings(
         admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),
         webhook_url=get("NEWSBOT_WEBHOOK_URL"),
         webhook_listen=get("NEWSBOT_WEBHOOK_LISTEN") or "0.0.0.0",
-        webhook_port=_int(env, "NEWSBOT_WEBHOOK_PORT", 8443),
+        webhook_port=_port(env),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET"),
         webhook_path=(get("NEWSBOT_WEBHOOK_PATH") or "telegram").strip("/"),
         flood_limit=_int(env, "NEWSBOT_FLOOD_LIMIT", 12),
-        flood_window=float(_int(env, "NEWSBOT_FLOOD_WINDOW", 10)),
+        flood_window=_number(env, "NEWSBOT_FLOOD_WINDOW", 10.0),
         max_question_chars=_int(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
     )

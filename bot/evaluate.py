@@ -80,15 +80,15 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
                 ),
                 None,
             )
-            if rank == 1:
-                tally.hits_at_1 += 1
+            tally.hits_at_1 += rank == 1
+            tally.reciprocal_ranks += 1 / rank if rank else 0.0
+            if key != "all" or rank == 1:
+                continue
             if rank:
-                tally.reciprocal_ranks += 1 / rank
-            elif key == "all":
+                tally.misses.append(f"ranked {rank}: {item['q']!r}")
+            else:
                 got = answers.hits[0].passage.text[:70] if answers.found else "no answer"
                 tally.misses.append(f"missed: {item['q']!r} -> {got!r}")
-            elif rank != 1 and key == "all":
-                tally.misses.append(f"ranked {rank}: {item['q']!r}")
     return dict(tallies)
 
 

@@ -97,7 +97,7 @@ def split_paragraph(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]
 
 def parse_article(name: str, text: str) -> Article:
     """Parse an article's text: metadata, title and paragraphs."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").lstrip()
     meta: dict[str, str] = {}
     lines = text.split("\n")
     while lines and (match := HEADER_RE.match(lines[0].strip())):

@@ -3,9 +3,9 @@ computed once at index time.
 
 rank-bm25 (Dorian Brown, https://github.com/dorianbrown/rank_bm25) scores a passage as the sum
 over query tokens of `idf(t) · tf_weight(tf, dl)`. For a term a passage does not contain,
-Okapi gives 0 while BM25L and BM25+ give a constant that is the same for every passage; it
-shifts all scores equally and never changes the ranking, so the index stores
-`weight(tf) - weight(0)` and ranks exactly as rank-bm25 does (tests/test_scoring.py checks it).
+Okapi and BM25L give 0 while BM25+ gives `idf · delta`, the same for every passage; it shifts
+all scores equally and never changes the ranking, so the index stores `weight(tf) - weight(0)`
+and ranks exactly as rank-bm25 does (tests/test_scoring.py checks it).
 
 - okapi: Robertson & Zaragoza 2009; IDF floored at `epsilon · mean IDF` (rank_bm25 #29, #39).
 - l:     Lv & Zhai 2011, "When documents are very long, BM25 fails!"
@@ -54,9 +54,9 @@ def tf_weight(tf: np.ndarray, dl: np.ndarray, avgdl: float, params: BM25Params) 
     k1, b, delta = params.k1, params.b, params.delta
     norm = 1 - b + b * dl / avgdl if avgdl else np.ones_like(dl, dtype=np.float64)
     tf = tf.astype(np.float64)
-    if params.variant == "l":
+    if params.variant == "l":  # rank-bm25 multiplies by tf, so tf = 0 gives 0
         ctd = tf / norm
-        return (k1 + 1) * (ctd + delta) / (k1 + ctd + delta) - (k1 + 1) * delta / (k1 + delta)
+        return tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
     return tf * (k1 + 1) / (tf + k1 * norm)
 
 

@@ -25,6 +25,9 @@ welch gibt gab gibts gäbe heißt eigentlich denn bitte mal ja nein genau gerade
 du sagen sag sage sagt erzähl erzähle erzählen weißt wissen weiß bitte danke hallo hi
 tun tut getan los überhaupt endlich eigentlich passiert passieren geht gehen kommt kommen
 macht steht bedeutet bedeuten besagt hieß heißen gerade genau etwa eigentlich
+viele vielen vieler vielem vieles willst wolle wollt wollten sollen sollst sollten solle
+müssen muß müsste müssten darf dürfen dürfte dürften kannst könnt konnte konnten könnten
+wurde wurden worden wäre wären seid hast habt hätte hätten ist mehr
 """
 
 GERMAN_STOPWORDS: frozenset[str] = frozenset(_WORDS.split())

@@ -46,10 +46,12 @@ class PassageStore(Sequence[Passage]):
         return len(self.owners)
 
     def __getitem__(self, i: int) -> Passage:  # type: ignore[override]
+        if i < 0:
+            i += len(self)
         if i < 0 or i >= len(self):
             raise IndexError(i)
         a = self.articles[int(self.owners[i])]
-        text = self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8")
+        text = self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8", "replace")
         return Passage(a.name, a.title, a.date, a.dateline, int(self.positions[i]), text)
 
 
@@ -125,9 +127,28 @@ def load(target: Path) -> Engine:
         raise IndexFileError(
             f"saved index {target} is unreadable ({exc}): run `newsbot index`"
         ) from exc
+    _check(target, arrays, store, terms)
     vocabulary = {term: i for i, term in enumerate(terms)}
     index = Index(store, vocabulary, **arrays, params=params)
     return Engine(articles, index, Analyzer(frequencies))
+
+
+def _check(target: Path, arrays: dict, store: PassageStore, terms: list) -> None:
+    """Refuse a saved index whose parts don't fit together (a damaged or mixed folder)."""
+    indptr, indices, weights, idf = (arrays[n] for n in ARRAYS)
+    n = len(store)
+    problems = [
+        len(indptr) != len(terms) + 1 or len(idf) != len(terms),
+        len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)),
+        len(weights) != len(indices),
+        len(store.offsets) != n + 1 or (n and store.offsets[-1] != len(store.blob)),
+        len(store.positions) != n,
+        n and (not store.articles or int(store.owners.max()) >= len(store.articles)),
+        len(indices) and int(indices.max()) >= n,
+        not n,
+    ]
+    if any(problems):
+        raise IndexFileError(f"saved index {target} is inconsistent: run `newsbot index`")
 
 
 def is_current(folder: Path, target: Path) -> bool:

@@ -21,6 +21,7 @@ from bot.stopwords import GERMAN_STOPWORDS
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-‐‑][^\W_]+)*")
 FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 MIN_PART = 4  # shortest compound part we trust
+MAX_COMPOUND = 40  # longer "words" are not split (junk; and splitting is cubic in length)
 FUGEN = ("", "s", "es", "n", "en", "e")  # linking elements between compound parts
 # Verb endings the Snowball stemmer leaves on ("kauft", "plante"); tried only for question
 # words the knowledge base does not know.
@@ -55,8 +56,6 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer("german")
         self._cache: dict[str, tuple[str, ...]] = {}
         self._stem_frequencies: Counter[str] | None = None
-        # "viele" is no stopword but stems like "viel", which is one: drop it too.
-        self._stop_stems = frozenset(self.stem(w) for w in GERMAN_STOPWORDS)
 
     def stem(self, word: str) -> str:
         """Snowball German stem with umlauts folded."""
@@ -86,7 +85,7 @@ class Analyzer:
         stems = [self.stem(word)]
         if len(parts) > 1:
             stems.extend(self.stem(p) for p in parts if is_content(p))
-        return tuple(s for s in stems if s not in self._stop_stems)
+        return tuple(stems)
 
     def split_compound(self, word: str) -> list[str]:
         """Split a closed compound into known words, or return [word] (Koehn & Knight 2003).
@@ -96,7 +95,9 @@ class Analyzer:
         take the one with the highest geometric mean of part frequencies, if it beats the
         word's own frequency.
         """
-        if len(word) < 2 * MIN_PART or not word.isalpha() or not self.frequencies:
+        if not 2 * MIN_PART <= len(word) <= MAX_COMPOUND or not word.isalpha():
+            return [word]
+        if not self.frequencies:
             return [word]
         best, best_score = [word], float(self._frequency(word))
         for parts in self._splits(word, depth=3):

@@ -1,0 +1,65 @@
+"""Shared fixtures: an isolated environment for every test and one engine over tests/knowledge."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+KNOWLEDGE = REPO / "tests" / "knowledge"
+QUESTIONS = REPO / "tests" / "questions.jsonl"
+SEED = KNOWLEDGE / "2020-08-tiktok-microsoft.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No real token, setting or `.env` reaches a test: clean variables, cwd in tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("NEWSBOT_") or key in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BASE_URL"):
+            monkeypatch.delenv(key, raising=False)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("NEWSBOT_CACHE_DIR", str(cache))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def restore_logging():
+    """Undo what `setup_logging` does to the root and HTTP loggers."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    names = ("httpx", "httpcore", "hpack", "tornado.access")
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    for name, old in levels.items():
+        logging.getLogger(name).setLevel(old)
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The engine over tests/knowledge, built once (no dictionary: German questions only)."""
+    from bot.engine import Engine
+
+    return Engine.from_folder(KNOWLEDGE)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path):
+    """A writable copy of tests/knowledge."""
+    target = tmp_path / "knowledge"
+    target.mkdir()
+    for path in KNOWLEDGE.iterdir():
+        if path.is_file():
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
