@@ -21,6 +21,7 @@ from bot.stopwords import GERMAN_STOPWORDS
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-‐‑][^\W_]+)*")
 FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 MIN_PART = 4  # shortest compound part we trust
+CACHE_WORDS = 2_000_000  # analysed words kept; an archive's vocabulary fits
 MAX_COMPOUND = 40  # longer "words" are not split (junk; and splitting is cubic in length)
 FUGEN = ("", "s", "es", "n", "en", "e")  # linking elements between compound parts
 # Verb endings the Snowball stemmer leaves on ("kauft", "plante"); tried only for question
@@ -67,6 +68,8 @@ class Analyzer:
         for word in words(text):
             cached = self._cache.get(word)
             if cached is None:
+                if len(self._cache) >= CACHE_WORDS:  # questions bring new words forever
+                    self._cache.clear()
                 cached = self._cache[word] = self._word_terms(word)
             terms.extend(cached)
         return terms
