@@ -7,7 +7,9 @@ lines, which are ignored.  German translations lose ``[..]``, ``<..>``, ``(..)``
 placeholders (``etw.``, ``jdn./etw.``, with a preposition right before them: ``jdm. mit etw.
 drohen`` → ``drohen``), the reflexive ``sich`` in phrases, and explanations of 4+ words.  A key's
 translations are ranked by how often the German word occurs in the dictionary's translations
-(the body is sorted by German headword, so entry order means nothing); phrases count less.
+(the body is sorted by German headword, so entry order means nothing); phrases count less,
+entries labelled with a news field (``[pol.]``, ``[econ.]`` ...) a bit more, and entries labelled
+with a field outside the news (``[mil.]``, ``[zool.]`` ...) much less.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot import cache
 DEFAULT_DICTIONARY = Path("/usr/share/dictd/freedict-eng-deu.index")
 MAX_KEY_WORDS = 4  # longer headwords are sentences/idioms that questions never contain
 MAX_TRANSLATIONS = 10  # per key, most common first
-_VERSION = 2  # bump when parsing changes: invalidates caches
+_VERSION = 5  # bump when parsing changes: invalidates caches
 _B64 = {c: i for i, c in enumerate(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 
@@ -40,6 +42,13 @@ _IPA = re.compile(r"(?<!\S)/[^/\s,][^/]*/(?=[\s,]|$)")
 _BRACKETS = ((re.compile(r"<[^<>]*>"), ","), (re.compile(r"\[[^\[\]]*\]"), " "),
              (re.compile(r"\([^()]*\)"), " "), (re.compile(r"\{[^{}]*\}"), " "))
 _HEAD_SPLIT, _TAGS = re.compile(r" /(?=\S)"), re.compile(r"<[^<>]*>|\[[^\[\]]*\]")
+_LABEL = re.compile(r"\[([^\[\]]+)\]")
+_FIELD_WEIGHT = (1.5, 1.0, 0.25)  # entries labelled with a news field / other / specialist field
+_NEWS = frozenset("pol. econ. fin. jur. adm. comp. soc. telco. envir.".split())
+_SPECIALIST = frozenset("""mil. art zool. bot. ornith. med. anat. biol. biochem. chem. geol.
+min. mus. relig. sport naut. textil. cook. agr. astron. astrol. ling. math. phys. pharm. hist. lit.
+poet. obs. humor. vulg. archaic arch. print photo. mach. constr. electr. myc. veraltet
+veraltend selten dated rare alt altertümlich Jägersprache Kindersprache""".split())
 _PARENS, _SLASHED = re.compile(r"\([^()]*\)"), re.compile(r"/[^/]*/")
 
 
@@ -161,8 +170,8 @@ def _read_source(index_path: Path) -> tuple[list[tuple[int, int]], bytes]:
 def parse_dictionary(index_path: Path) -> dict[str, tuple[str, ...]]:
     """Parse dictd files into a plain ``{normalized key: translations}`` mapping."""
     spans, body = _read_source(index_path)
-    primary: dict[str, list[str]] = {}
-    alias: dict[str, list[str]] = {}
+    primary: dict[str, list[tuple[int, str]]] = {}  # (field rank, translation)
+    alias: dict[str, list[tuple[int, str]]] = {}
     frequency: Counter[str] = Counter()
     for offset, length in spans:
         head, _, text = body[offset:offset + length].decode("utf-8", "replace").partition("\n")
@@ -171,19 +180,26 @@ def parse_dictionary(index_path: Path) -> dict[str, tuple[str, ...]]:
         keys, aliases = _headword_keys(head)
         keys = [k for k in keys if k.count(" ") < MAX_KEY_WORDS]
         aliases = [k for k in aliases if k.count(" ") < MAX_KEY_WORDS]
-        lines = [ln for ln in text.split("\n") if ln and not ln.startswith(("  ", " see:"))]
-        translations = _clean_translations(", ".join(lines)) if keys or aliases else []
+        if not keys and not aliases:
+            continue
+        line = ", ".join(ln for ln in text.split("\n") if ln and not ln.startswith(("  ", " see:")))
+        translations = _clean_translations(line)
         frequency.update({w for t in translations for w in t.split()})
-        for key in keys:
-            primary.setdefault(key, []).extend(translations)
-        for key in aliases:
-            alias.setdefault(key, []).extend(translations)
-    score = {t: -min(frequency[w] for w in t.split()) / (t.count(" ") + 1)
-             for values in (*primary.values(), *alias.values()) for t in values}
+        labels = set(_LABEL.findall(line)) if "[" in line else set()
+        rank = 0 if labels & _NEWS else 2 if labels & _SPECIALIST else 1
+        for target, names in ((primary, keys), (alias, aliases)):
+            for key in names:
+                target.setdefault(key, []).extend((rank, t) for t in translations)
+    base = {t: min(frequency[w] for w in t.split()) / (t.count(" ") + 1)
+            for values in (*primary.values(), *alias.values()) for _, t in values}
     result: dict[str, tuple[str, ...]] = {}
     for key in primary.keys() | alias.keys():
-        ranked = [*sorted(dict.fromkeys(primary.get(key, ())), key=score.__getitem__),
-                  *sorted(dict.fromkeys(alias.get(key, ())), key=score.__getitem__)]
+        ranked: list[str] = []
+        for values in (primary.get(key, ()), alias.get(key, ())):
+            best: dict[str, float] = {}
+            for rank, t in values:
+                best[t] = max(best.get(t, 0.0), base[t] * _FIELD_WEIGHT[rank])
+            ranked += sorted(best, key=best.__getitem__, reverse=True)
         if ranked:
             result[key] = tuple(dict.fromkeys(ranked))[:MAX_TRANSLATIONS]
     return result

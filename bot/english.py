@@ -1,8 +1,10 @@
 """English question analysis: language detection and English → German query terms.
 
 :func:`translate_question` turns "Who wants to take over TikTok's US business?" into synonym
-groups such as ``[("take over", "übernehmen"), ("TikTok",), ("US", "Vereinigte Staaten"),
-("business", "Sache", "Betrieb", "Geschäft", ...)]``; the caller analyses (stems) each member.
+groups ``[("wants", "wünscht"), ("take over", "übernehmen"), ("TikTok",), ("US", "USA",
+"Vereinigte Staaten"), ("business", "Sache", "Betrieb", "Geschäft", ...)]``: the original word
+or dictionary phrase first, then its translations; the caller analyses (stems) each member.
+Capitalized words inside a sentence are names and stay untranslated ("Trump", not "Trumpf").
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ and or but if so as because while also just very too many much more most some an
 every other such both either neither only same s d ll re ve m don't doesn't didn't isn't
 aren't wasn't weren't won't can't couldn't wouldn't shouldn't hasn't haven't hadn't let's
 """.split())
+ACRONYMS = {"us": ("USA", "Vereinigte Staaten"), "usa": ("Vereinigte Staaten",),
+            "uk": ("Großbritannien",), "eu": ("Europäische Union",), "un": ("Vereinte Nationen",)}
 PARTICLES = frozenset("over up out off down in on away back through along".split())
 
 # Words that (almost) only occur in one language.  Shared words (in, was, will, die, so, an,
@@ -31,8 +35,14 @@ _EN_WORDS = frozenset("""
 who whom whose what which when where why how the a of is are were be been does did do has have
 had would could should shall can must to and or with from for by about this that these those
 there their they them he she it its you your we our my not no any some many much more most
-than then after before into over under if because while new first last year years people
-company companies buy buying bought sell sold users user government president
+than then after before into over under if because while
+""".split())
+# Common English news words; they count only when written in lower case (German: "der Plan").
+_EN_LOWER = frozenset("""
+new first last year years week people world company companies government president users user
+buy buys bought sell sells sold pay pays paid own owns owned want wants wanted take takes took
+taken say says said make makes made get gets got give gave happen happened plan plans planned
+ban bans banned block blocked deal deals cost costs price worth money billion million deadline
 """.split())
 _DE_WORDS = frozenset("""
 wer wen wem wessen wie wo wann warum wieso weshalb welche welcher welches welchen welchem
@@ -47,7 +57,9 @@ _SHARED_DE = frozenset("was will die so an also man war hat am in bin".split())
 _DE_PATTERN = re.compile(r"[äöüß]|sch|ung$|keit$|heit$|lich$|isch$|tz", re.IGNORECASE)
 _EN_PATTERN = re.compile(r"(?:ing|tion|ness|ly)$")
 
-TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*")
+TOKEN_RE = re.compile(r"\d+(?:[.,:]\d+)*%?|(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’\-][^\W_]+)*"
+                      r"(?:\.[a-z]{2,}(?![\w.]))?")  # numbers, U.S., TikTok's, Musical.ly
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]\.){2,}")
 _BOUNDARY = re.compile(r"[,;:.!?()\[\]\"“”]")
 
 IRREGULAR = {
@@ -66,6 +78,9 @@ IRREGULAR = {
     "became": "become", "shown": "show", "struck": "strike", "sank": "sink", "sunk": "sink",
     "flew": "fly", "flown": "fly", "forbade": "forbid", "forbidden": "forbid", "hid": "hide",
     "hidden": "hide", "shook": "shake", "shaken": "shake", "ate": "eat", "eaten": "eat",
+}
+PARTICIPLES = {base: form for form, base in IRREGULAR.items()}  # take → taken (the last form)
+IRREGULAR |= {
     "men": "man", "women": "woman", "children": "child", "people": "person", "feet": "foot",
     "mice": "mouse", "teeth": "tooth", "better": "good", "best": "good", "worse": "bad",
     "worst": "bad",
@@ -79,7 +94,7 @@ def detect_language(text: str) -> str:
     english = german = 0.0
     for token in TOKEN_RE.findall(text):
         word = token.casefold()
-        if word in _EN_WORDS:
+        if word in _EN_WORDS or token in _EN_LOWER:
             english += 1
         elif word in _DE_WORDS:
             german += 1
@@ -131,7 +146,7 @@ def tokenize(text: str) -> list[tuple[str, bool]]:
     end = 0
     for match in TOKEN_RE.finditer(text.replace("’", "'")):
         word = match.group()
-        if "." in word and not word[0].isdigit():
+        if _ABBREVIATION.fullmatch(word):
             word = word.replace(".", "")
         if word.endswith("'s") and len(word) > 2:
             word = word[:-2]
@@ -140,8 +155,12 @@ def tokenize(text: str) -> list[tuple[str, bool]]:
     return tokens
 
 
+def _is_acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
+
+
 def _is_stopword(word: str) -> bool:
-    return word.casefold() in ENGLISH_STOPWORDS and not (len(word) > 1 and word.isupper())
+    return word.casefold() in ENGLISH_STOPWORDS and not _is_acronym(word)
 
 
 def _is_name(word: str, clause_start: bool) -> bool:
@@ -149,16 +168,33 @@ def _is_name(word: str, clause_start: bool) -> bool:
     return not clause_start and word[0].isupper() and not word.isupper()
 
 
+def _participles(base: str) -> list[str]:
+    """Possible past participles of an English verb: take → taken, ban → banned."""
+    if base in PARTICIPLES:
+        return [PARTICIPLES[base]]
+    forms = [base + "d" if base.endswith("e") else base + "ed"]
+    if len(base) > 2 and base[-1] == "y" and base[-2] not in "aeiou":
+        forms.append(base[:-1] + "ied")
+    if _cvc(base):
+        forms.append(base + base[-1] + "ed")
+    return forms
+
+
 def _word_translations(word: str, dictionary: Dictionary) -> list[str]:
-    candidates = lemma_candidates(word)
-    found = [c for c in candidates if c in dictionary]
+    """The word's translations, plus its base form's (buying → buy) and the base's past
+    participle's (threaten → threatened: "gedroht"), which German news often use."""
+    found = [c for c in lemma_candidates(word) if c in dictionary]
     if not found:
         return []
-    result = list(dictionary.translations(found[0]))
-    inflected = word.casefold().endswith(("ing", "ed")) or word.casefold() in IRREGULAR
-    if inflected and found[0] == candidates[0] and len(found) > 1:
-        result = result[: MAX_GROUP_TRANSLATIONS // 2] + list(dictionary.translations(found[1]))
-    return result
+    w = word.casefold()
+    forms = found[:2] if found[0] == w and (w.endswith(("ing", "ed")) or w in IRREGULAR) \
+        else found[:1]
+    if any(t.islower() and t.endswith(("en", "rn", "ln")) for t in dictionary.translations(
+            forms[-1])):  # a verb (German infinitive among the translations)
+        forms += [p for p in _participles(forms[-1]) if p in dictionary][:1]
+    forms = list(dict.fromkeys(forms))
+    share = MAX_GROUP_TRANSLATIONS // len(forms)
+    return [t for form in forms for t in dictionary.translations(form)[:share]]
 
 
 def _phrase(tokens: list[tuple[str, bool]], i: int,
@@ -175,7 +211,11 @@ def _phrase(tokens: list[tuple[str, bool]], i: int,
         for first in lemma_candidates(window[0])[:4]:
             for end in lemma_candidates(window[-1])[:3]:
                 found = dictionary.translations(" ".join(filter(None, (first, middle, end))))
-                if found:
+                if found:  # take over → übernehmen, + taken over → übernommen
+                    for participle in _participles(first):
+                        more = dictionary.translations(f"{participle} {middle} {end}")
+                        if more:
+                            return size, found[:MAX_GROUP_TRANSLATIONS // 2] + more
                     return size, found
     return 1, ()
 
@@ -186,7 +226,7 @@ def translate_question(question: str,
 
     Stopwords are dropped; numbers, names and unknown words stay as one-member groups.
     """
-    tokens = tokenize(question)
+    tokens = tokenize(question.lower() if question.isupper() else question)  # no SHOUTING
     groups: list[tuple[str, ...]] = []
     i = 0
     while i < len(tokens):
@@ -195,11 +235,17 @@ def translate_question(question: str,
             i += 1
             continue
         size, translations = 1, ()
-        if dictionary is not None and not word[0].isdigit():
+        if dictionary is None or word[0].isdigit():
+            pass
+        elif word.casefold() in ACRONYMS and _is_acronym(word):
+            translations = ACRONYMS[word.casefold()]  # US → USA; "WHO", "IT" stay as they are
+        else:
             size, translations = _phrase(tokens, i, dictionary)
-            if size == 1 and not _is_name(word, start):
+            if size == 1 and not _is_name(word, start) and not (
+                    _is_acronym(word) and word.casefold() in ENGLISH_STOPWORDS):
                 translations = tuple(_word_translations(word, dictionary))
         original = " ".join(w for w, _ in tokens[i:i + size])
-        groups.append(tuple(dict.fromkeys([original, *translations[:MAX_GROUP_TRANSLATIONS]])))
+        members = tuple(dict.fromkeys([original, *translations]))
+        groups.append(members[:MAX_GROUP_TRANSLATIONS + 1])
         i += size
     return groups

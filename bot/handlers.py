@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 
 from telegram import (
     InlineKeyboardButton,
@@ -17,7 +18,8 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import replies
@@ -26,11 +28,26 @@ from bot.loading import example_question
 
 log = logging.getLogger(__name__)
 MORE = "more"  # callback data: "more:<rank>:<question start>", at most 64 bytes
+MAX_RANK = 100  # "more" pages no deeper than this (callback data can be forged)
+ASK_RE = re.compile(r"^/ask(?:@\w+)?(?:\s+|$)", re.IGNORECASE)
 
 
 def _language(update: Update) -> str:
     code = (update.effective_user.language_code or "") if update.effective_user else ""
     return "en" if code.startswith("en") else "de"
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    """The text without "@username" (any case, whole word); unchanged if it isn't there."""
+    if not username:
+        return text
+    pattern = rf"(?<![\w@])@{re.escape(username)}(?!\w)"
+    return re.sub(pattern, " ", text, flags=re.IGNORECASE)
+
+
+def question_of(text: str, username: str | None) -> str:
+    """The question in a message: without a leading /ask command and the bot's @username."""
+    return " ".join(strip_mention(ASK_RE.sub("", text, count=1), username).split())
 
 
 def _more_button(language: str, rank: int, question: str) -> InlineKeyboardMarkup:
@@ -124,32 +141,36 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a text message: any in private chats; mentions and replies to the bot in groups."""
     message, bot = update.effective_message, context.bot
     text = message.text or ""
-    if message.chat.type != "private":
-        mention = f"@{bot.username}".lower()
+    if message.chat.type != ChatType.PRIVATE:
         replied = message.reply_to_message and message.reply_to_message.from_user
-        if mention in text.lower():
-            index = text.lower().index(mention)
-            text = text[:index] + text[index + len(mention) :]
-        elif not (replied and replied.id == bot.id):
+        addressed = strip_mention(text, bot.username) != text
+        if not addressed and not (replied and replied.id == bot.id):
             return
-    await reply_to_question(update, context, text.strip())
+    await reply_to_question(update, context, question_of(text, bot.username))
 
 
 async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show the next-best passage for the same question (works after a restart)."""
     query = update.callback_query
     await query.answer()
-    parts = (query.data or "").split(":", 2)
-    rank = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
-    short = parts[2] if len(parts) > 2 else ""
-    original = query.message.reply_to_message if query.message else None
-    question_text = (original.text if original and original.text else short) or short
-    if original and original.text and original.text.startswith("/ask"):
-        question_text = original.text.partition(" ")[2] or short
+    _, rank_text, short = ((query.data or "").split(":", 2) + ["", ""])[:3]
+    rank = min(int(rank_text), MAX_RANK) if rank_text.isdecimal() and len(rank_text) < 6 else 1
+    message = query.message
+    if message is None:  # inline messages carry no button
+        return
+    # The question asked (full, when Telegram still shows it), else its start in the data.
+    original = getattr(message, "reply_to_message", None)
+    asked = question_of(original.text or "", context.bot.username) if original else ""
+    question_text = (asked or short)[: context.bot_data["settings"].max_question_chars]
     text, markup = compose(context, question_text, rank)
-    await query.edit_message_text(
-        text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
-    )
+    try:
+        await context.bot.edit_message_text(
+            text, chat_id=message.chat.id, message_id=message.message_id,
+            parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True,
+        )
+    except BadRequest as exc:  # a double tap: the message shows this passage already
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
