@@ -31,6 +31,9 @@ MIN_MATCHED, MIN_COVERAGE_MATCHED = 3, 0.3
 MAX_GROUPS = 64  # a question longer than this many words is cut; the start is what counts
 RERANK_DEPTH = 20  # how many BM25 candidates the sentence-window reranker sees
 SYNONYM_FACTOR = 0.5  # a synonym's weight relative to the question's own word
+# An English word's first translations (the dictionary lists the common ones first) count
+# fully; the rest, mostly rarer senses, count less.
+TRUSTED_TRANSLATIONS, LATER_TRANSLATION_FACTOR = 10, 0.3
 
 
 @dataclass(frozen=True)
@@ -95,12 +98,13 @@ class Engine:
         language = english.detect_language(question)
         known = self.index.knows
         if language == "en":
-            groups = []
+            groups, factors = [], []
             for members in english.translate_question(question, self.dictionary):
-                terms = {t for m in members for t in self.analyzer.query_terms(m, known)}
+                terms = {t: 1.0 for m in members for t in self.analyzer.query_terms(m, known)}
                 if terms:
-                    groups.append(tuple(sorted(terms)))
-            return language, groups[:MAX_GROUPS], [(1.0,) * len(g) for g in groups[:MAX_GROUPS]]
+                    groups.append(tuple(terms))
+                    factors.append(tuple(terms.values()))
+            return language, groups[:MAX_GROUPS], factors[:MAX_GROUPS]
         groups, factors = [], []
         for term in self.analyzer.query_terms(question, known)[:MAX_GROUPS]:
             synonyms = self.thesaurus.synonyms(term) if self.thesaurus else frozenset()

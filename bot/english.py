@@ -24,6 +24,7 @@ up down out off after before between through during against without within than 
 and or but if so as because while also just very too many much more most some any all each
 every other such both either neither only same s d ll re ve m don't doesn't didn't isn't
 aren't wasn't weren't won't can't couldn't wouldn't shouldn't hasn't haven't hadn't let's
+want wants wanted happen happens happened called tell know please anything something
 """.split())
 ACRONYMS = {"us": ("USA", "Vereinigte Staaten"), "usa": ("Vereinigte Staaten",),
             "uk": ("Großbritannien",), "eu": ("Europäische Union",), "un": ("Vereinte Nationen",)}

@@ -117,9 +117,9 @@ class Index:
                 if term in self.vocabulary and factor > 0:
                     i = self.vocabulary[term]
                     members[i] = max(members.get(i, 0.0), factor)
-            own = [self.idf[self.vocabulary[t]] for t, f in zip(group, scale, strict=True)
+            own = [self.vocabulary[t] for t, f in zip(group, scale, strict=True)
                    if f >= 1.0 and t in self.vocabulary]
-            group_idf = max(float(max(own)) if own else self.unseen_idf, 0.0)
+            group_idf = max(self._group_idf(own), 0.0)
             total_idf += group_idf
             if not members:
                 continue
@@ -156,6 +156,16 @@ class Index:
         matched[candidates] = 0.0
         self._count[candidates] = 0
         return hits
+
+    def _group_idf(self, ids: list[int]) -> float:
+        """A synonym group's IDF, from the passages holding any of its terms (Pirkola's
+        synonym operator; the sum of the terms' document frequencies, at most N)."""
+        if not ids:
+            return self.unseen_idf
+        if len(ids) == 1:
+            return float(self.idf[ids[0]])
+        df = min(sum(int(self.indptr[i + 1] - self.indptr[i]) for i in ids), len(self))
+        return float(scoring.idf(np.array([df]), len(self), self.params)[0])
 
     def _rows(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
         if len(ids) == 1:

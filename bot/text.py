@@ -133,17 +133,27 @@ class Analyzer:
                         yield [head, *more]
 
     def query_terms(self, text: str, known: Callable[[str], bool]) -> list[str]:
-        """Analyze a question; a stem the index does not know is retried without verb endings."""
+        """Analyze a question; a stem the index does not know is retried as another verb form.
+
+        Snowball leaves German verb endings and participles apart ("kauft", "droht",
+        "gedroht" vs "kauf", "droh"), so an unknown question stem is tried without a verb
+        ending, with one, and without the participle's ge-; the first form the index knows wins.
+        """
         terms = []
         for term in self.analyze(text):
             if not known(term):
-                for ending in VERB_ENDINGS:
-                    shorter = term.removesuffix(ending)
-                    if len(shorter) >= 3 and shorter != term and known(shorter):
-                        term = shorter
-                        break
+                term = next((f for f in verb_forms(term) if len(f) >= 3 and known(f)), term)
             terms.append(term)
         return terms
+
+
+def verb_forms(stem: str) -> list[str]:
+    """Other stems the same German verb may have: kauft → kauf, droh → droht, gedroht → droht."""
+    forms = [stem.removesuffix(e) for e in VERB_ENDINGS if stem.endswith(e) and stem != e]
+    forms += [stem + e for e in ("t", "et", "te")]
+    if stem.startswith("ge") and len(stem) > 5:
+        forms += [stem[2:], *(stem[2:].removesuffix(e) for e in VERB_ENDINGS)]
+    return forms
 
 
 def count_words(texts: Iterable[str]) -> Counter[str]:

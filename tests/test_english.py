@@ -169,7 +169,7 @@ def test_phrase_preferred_over_single_words():
     assert translate_question("Who took over Musical.ly?", SMALL) == [
         ("took over", "übernehmen"), ("Musical.ly",)]
     assert translate_question("Take it. Over there, please", SMALL) == [
-        ("Take", "nehmen"), ("please",)]  # no phrase across the full stop
+        ("Take", "nehmen")]  # no phrase across the full stop; "please" is a stopword
 
 
 def test_multi_word_names():
