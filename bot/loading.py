@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter
 
 from bot.config import Settings
 from bot.dictionary import Dictionary, DictionaryError, load_dictionary
@@ -47,12 +46,12 @@ def load_engine(settings: Settings, with_dictionary: bool = True, strict: bool =
 
 
 def example_question(engine: Engine, language: str = "de") -> str:
-    """A question the bot can answer: about the name the newest article's lead mentions most."""
+    """A question the bot can answer: about the newest article's title word it uses most."""
     newest = max(engine.articles, key=lambda a: a.date or "")
-    lead = " ".join(newest.paragraphs[:2])
-    names = Counter(
-        word for word in re.findall(r"\b[A-ZÄÖÜ][\w-]{3,}", lead)
+    body = " ".join(newest.paragraphs)
+    candidates = [
+        word for word in re.findall(r"\b[A-ZÄÖÜ][\w-]{2,}", newest.title)
         if word.casefold() not in GERMAN_STOPWORDS
-    )
-    name = names.most_common(1)[0][0] if names else newest.title.split()[0]
+    ]
+    name = max(candidates, key=body.count, default=newest.title.split()[0])
     return f"What about {name}?" if language == "en" else f"Was gibt es zu {name}?"
