@@ -193,3 +193,8 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice: say that the bot answers text questions."""
     await update.effective_message.reply_text(replies.text("text_only", _language(update)))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button this version does not know (from an older one): answer it so it stops spinning."""
+    await update.callback_query.answer()

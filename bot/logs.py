@@ -45,6 +45,7 @@ def setup_logging(level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
+    logging.captureWarnings(True)  # Python warnings, too, go through the redacting formatter
     # httpx logs every request URL (with the token) at INFO; keep them out even at DEBUG.
     for name in ("httpx", "httpcore", "hpack", "tornado.access"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

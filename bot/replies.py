@@ -47,6 +47,11 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def text(key: str, language: str, **values: object) -> str:
     """One of the bot's own sentences in German ("de") or English ("en")."""
     return TEXTS.get(language, TEXTS["de"])[key].format(**values)
@@ -115,15 +120,19 @@ def _word_spans(passage_text: str) -> list[tuple[int, int]]:
 def answer_html(
     passage: Passage, language: str, is_match: Callable[[str], bool], limit: int = TELEGRAM_LIMIT
 ) -> str:
-    """A Telegram HTML message: the passage with matches in bold, then its source line."""
+    """A Telegram HTML message: the passage with matches in bold, then its source line.
+
+    Too long for Telegram (which counts UTF-16 units, an emoji is two)? The passage is cut at
+    a word boundary before highlighting, so tags and entities stay whole and bold stays bold.
+    """
     source = f"\n\n<i>{html.escape(source_line(passage, language), quote=False)}</i>"
-    body = highlight_html(passage.text, is_match)
-    if len(body) + len(source) > limit:  # cut plain text at a word boundary, never a tag
-        room = limit - len(source) - 1
-        cut = html.escape(passage.text, quote=False)[:room]
-        cut = cut[: cut.rfind(" ")] if " " in cut else cut
-        body = cut.rsplit("&", 1)[0] if "&" in cut[-8:] else cut
-        body += "…"
+    text, body = passage.text, highlight_html(passage.text, is_match)
+    room = limit - utf16_len(source)
+    while utf16_len(body) > room:
+        share = room / utf16_len(body)  # markup and escaping grow with the text: shrink alike
+        cut = text[: max(0, min(len(text) - 1, int(len(text) * share * 0.98) - 1))]
+        text = cut[: cut.rfind(" ")] if " " in cut else cut
+        body = highlight_html(text, is_match) + "…"
     return body + source
 
 

@@ -2,6 +2,11 @@
 
 Start-up work (set_my_commands, SIGHUP) happens in `post_init`; the engine is built once and
 shared through `bot_data`. The token never reaches a log line (see `bot.logs`).
+
+When Telegram is unreachable: at start-up PTB retries getMe / deleteWebhook / setWebhook
+forever (`bootstrap_retries=-1`, pauses growing 1 s → 30 s) and `NewsbotApplication` logs each
+failed attempt; polling retries getUpdates itself (an update is confirmed only by the next
+poll, so none is lost); and `PatientRateLimiter` resends a failed answer — see there.
 """
 
 from __future__ import annotations
@@ -12,9 +17,15 @@ import signal
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -26,12 +37,14 @@ from telegram.ext import (
 
 from bot import handlers, replies
 from bot.config import Settings
+from bot.delivery import NewsbotApplication, PatientRateLimiter, QuietInvalidToken
 from bot.errors import ConfigError, NewsbotError
 from bot.flood import FloodGate
 from bot.loading import load_engine
 from bot.logs import add_secret
 
 log = logging.getLogger(__name__)
+HTTP_TIMEOUT = 5.0  # seconds to connect, send, and wait for Telegram's answer (PTB's default)
 
 COMMANDS = {
     "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
@@ -44,8 +57,11 @@ COMMANDS = {
 async def post_init(application: Application) -> None:
     """Register the command menu (German default, English for English clients); hook SIGHUP."""
     bot = application.bot
-    await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["de"]])
-    await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["en"]], language_code="en")
+    try:
+        await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["de"]])
+        await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["en"]], language_code="en")
+    except TelegramError as error:  # the menu is a nicety: serve without it
+        log.warning("could not set the command menu: %s", error)
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(
@@ -80,10 +96,17 @@ async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error with its traceback; tell the user something short."""
+    """A bug, or Telegram refusing our reply: the traceback in the log and a short apology to
+    the user. Network trouble that outlasted the retries: one warning line."""
     error = context.error
-    if isinstance(error, RetryAfter | TimedOut | NetworkError):
-        log.warning("Telegram hiccup, carrying on: %s", error)
+    if isinstance(error, Forbidden):
+        log.info("not allowed to answer (the user blocked the bot?): %s", error)
+        return
+    if isinstance(error, RetryAfter | NetworkError) and not isinstance(error, BadRequest):
+        if update is None:  # getUpdates failed; PTB's polling loop tries again by itself
+            log.warning("polling Telegram failed, trying again: %s", error)
+        else:  # PatientRateLimiter gave up, or a read timeout (the reply may have arrived)
+            log.warning("a request to Telegram failed, carrying on: %s", error)
         return
     log.error("handler failed on an update", exc_info=error)
     if isinstance(update, Update) and update.effective_message:
@@ -94,14 +117,19 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
             log.warning("could not send the apology either")
 
 
-def build_application(settings: Settings, engine: object) -> Application:
+def build_application(
+    settings: Settings, engine: object, http_timeout: float = HTTP_TIMEOUT
+) -> Application:
     """The Application with all handlers, the rate limiter and shared state."""
     token = settings.require_token()
     application = (
         Application.builder()
+        .application_class(NewsbotApplication)
         .token(token)
         .base_url(settings.base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connect_timeout(http_timeout).read_timeout(http_timeout).write_timeout(http_timeout)
+        .get_updates_connect_timeout(http_timeout).get_updates_read_timeout(http_timeout)
+        .rate_limiter(PatientRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(post_init)
         .build()
@@ -118,18 +146,21 @@ def build_application(settings: Settings, engine: object) -> Application:
     application.add_handler(CommandHandler("sources", handlers.sources))
     application.add_handler(CommandHandler("ask", handlers.ask_command))
     application.add_handler(CommandHandler("reload", reload_command))
-    # Questions: any text in private chats; mentions and replies to the bot in groups.
-    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND,
-                                           handlers.question))
+    # Questions: any new text in private chats; mentions and replies to the bot in groups.
+    # (An edited message is not asked again: the first answer stands, none twice.)
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(private & text, handlers.question))
     application.add_handler(MessageHandler(
-        groups & filters.TEXT & ~filters.COMMAND & (filters.Entity("mention") | filters.REPLY),
-        handlers.question,
+        groups & text & (filters.Entity("mention") | filters.REPLY), handlers.question
     ))
-    # The "more" button, inline mode, and everything that is not text.
+    # The "more" button (and any stale button: answered, so it stops spinning), inline mode,
+    # and everything that is not text.
     application.add_handler(CallbackQueryHandler(handlers.more, pattern=f"^{handlers.MORE}:"))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_handler(MessageHandler(
-        private & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL, handlers.not_text
+        private & filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
+        & ~filters.StatusUpdate.ALL, handlers.not_text
     ))
     application.add_error_handler(error_handler)
     return application
@@ -139,8 +170,10 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     """`newsbot run`: load the knowledge, then serve Telegram until SIGINT/SIGTERM."""
     token = settings.require_token()
     add_secret(token)
+    add_secret(token.partition(":")[2])  # the secret half alone, too
     add_secret(settings.webhook_secret)
     engine = load_engine(settings)
+    logging.getLogger("telegram.ext").addFilter(QuietInvalidToken())
     application = build_application(settings, engine)
     try:
         if webhook:

@@ -440,11 +440,6 @@ def test_missing_or_malformed_token_exits_2_with_one_line(tmp_path, token, says)
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(
-    reason="bug: PTB's bootstrap retry loop logs InvalidToken with two tracebacks (logger "
-    "'telegram.ext') before run_bot's one line; fix: a logging.Filter in telegram_app",
-    strict=True,
-)
 def test_token_rejected_by_telegram_exits_2_with_one_clear_line(tmp_path, api):
     other = "987654321:AAHrejectedTOKENrejectedTOKEN012345"
     result = run_failing(tmp_path, api.base_url, other)

@@ -195,11 +195,6 @@ def test_cut_passage_starts_like_the_passage():
     assert html.unescape(TAG_RE.sub("", body)) == text[: len(html.unescape(TAG_RE.sub("", body)))]
 
 
-@pytest.mark.xfail(
-    reason="bug: a passage cut to fit 4096 chars loses all its <b> highlights "
-    "(answer_html cuts the plain escaped text)",
-    strict=True,
-)
 def test_cut_passage_keeps_its_highlights():
     message = replies.answer_html(_passage(HUGE["words"]), "de", _is_tiktok)
     assert "<b>Tiktok</b>" in message

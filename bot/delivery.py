@@ -1,0 +1,85 @@
+"""Delivery to Telegram under faults: resend what surely did not arrive, say why start-up
+waits, and keep a rejected token to one line.
+
+When Telegram is unreachable: at start-up PTB retries getMe / deleteWebhook / setWebhook
+forever (`bootstrap_retries=-1`, pauses growing 1 s → 30 s) and `NewsbotApplication` logs each
+failed attempt; polling retries getUpdates itself (an update is confirmed only by the next
+poll, so none is lost); and `PatientRateLimiter` resends a failed answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter, Application
+
+log = logging.getLogger(__name__)
+SEND_ATTEMPTS = 5  # a request that failed on the network is sent at most this often ...
+FIRST_PAUSE = 0.5  # ... after a pause of this many seconds, doubled each time (0.5 … 4 s)
+BOOTSTRAP = frozenset({"getMe", "deleteWebhook", "setWebhook"})  # PTB retries these itself
+
+
+def safe_to_resend(error: NetworkError) -> bool:
+    """Whether Telegram surely did not act on a failed request, so sending it again cannot
+    answer twice: refused or dropped connections and 5xx/502 answers, yes; a BadRequest would
+    only fail again; a read timeout means Telegram got the request and may have delivered it."""
+    if isinstance(error, BadRequest):
+        return False
+    if isinstance(error, TimedOut):  # only when the request never (fully) left
+        return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout
+                          | httpx.WriteTimeout)
+    return True
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """AIORateLimiter (which waits out 429 Too Many Requests, up to `max_retries` times) that
+    also resends a request after a network failure that `safe_to_resend` allows, up to
+    SEND_ATTEMPTS times with a doubling pause: an answer survives a short Telegram outage and is
+    never sent twice. (At most once beats twice after a read timeout.)"""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        request = (callback, args, kwargs, endpoint, data, rate_limit_args)
+        pause = FIRST_PAUSE
+        for attempt in range(2, SEND_ATTEMPTS + 1):
+            try:
+                return await super().process_request(*request)
+            except NetworkError as error:
+                if endpoint in BOOTSTRAP or not safe_to_resend(error):
+                    raise
+                log.warning("%s failed (%s); sending it again in %.1f s (attempt %d of %d)",
+                            endpoint, error, pause, attempt, SEND_ATTEMPTS)
+                await asyncio.sleep(pause)
+                pause *= 2
+        return await super().process_request(*request)  # the last try: its error stands
+
+
+class NewsbotApplication(Application):
+    """PTB's Application, saying why each start-up attempt to reach Telegram failed (PTB's
+    retry loop only logs "Failed run number N" at DEBUG, without the reason)."""
+
+    async def initialize(self) -> None:
+        try:
+            await super().initialize()
+        except (NetworkError, RetryAfter) as error:
+            log.warning("cannot reach Telegram (%s); trying again", error)
+            raise
+
+
+class QuietInvalidToken(logging.Filter):
+    """PTB logs a rejected token with two tracebacks; `run_bot` says it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
