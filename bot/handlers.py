@@ -59,7 +59,8 @@ def _more_button(language: str, rank: int, question: str) -> InlineKeyboardMarku
 
 
 def compose(
-    context: ContextTypes.DEFAULT_TYPE, question: str, rank: int = 0
+    context: ContextTypes.DEFAULT_TYPE, question: str, rank: int = 0,
+    limit: int = replies.TELEGRAM_LIMIT,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The reply to a question: (HTML text, keyboard or None). Rank 0 is the best passage."""
     engine = context.bot_data["engine"]
@@ -71,7 +72,7 @@ def compose(
         example = example_question(engine, language)
         return replies.no_answer_html(engine.articles, language, example), None
     is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
-    text = replies.answer_html(answers.hits[rank].passage, language, is_match)
+    text = replies.answer_html(answers.hits[rank].passage, language, is_match, limit)
     more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
     return text, more
 
@@ -97,7 +98,7 @@ async def reply_to_question(
         await message.reply_text(replies.text("slow_down", language))
     if wait:
         await asyncio.sleep(wait)
-    text, markup = compose(context, question)
+    text, markup = compose(context, question, limit=replies.TELEGRAM_LIMIT - len(note))
     await message.reply_text(
         text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
         disable_web_page_preview=True,
