@@ -5,6 +5,7 @@ The bot's own words come in German or English; passages stay exactly as written.
 
 from __future__ import annotations
 
+import heapq
 import html
 import json
 from collections.abc import Callable, Collection
@@ -138,12 +139,9 @@ def answer_html(
 
 def no_answer_html(articles: Collection[Article], language: str, example: str) -> str:
     """Say plainly that the news doesn't answer, and what the bot does know."""
-    titles = "\n".join(
-        f"• {html.escape(a.title, quote=False)}" + (f" ({a.date})" if a.date else "")
-        for a in list(articles)[:10]
-    )
     return (
-        f"{text('no_answer', language)}\n\n{text('suggest', language)}\n{titles}\n\n"
+        f"{text('no_answer', language)}\n\n{text('suggest', language)}\n"
+        f"{_article_list(articles, limit=10)}\n\n"
         f"{text('example', language)} <i>{html.escape(example, quote=False)}</i>"
     )
 
@@ -155,9 +153,11 @@ def matcher(analyze: Callable[[str], list[str]], terms: Collection[str]) -> Call
 
 
 def _article_list(articles: Collection[Article], limit: int = 20) -> str:
+    """The newest `limit` articles, one a line (titles are at most ~120 characters)."""
+    newest = heapq.nlargest(limit, articles, key=lambda a: a.date or "")
     lines = [
         f"• {html.escape(a.title, quote=False)}" + (f" ({html.escape(a.date)})" if a.date else "")
-        for a in list(articles)[:limit]
+        for a in newest
     ]
     if len(articles) > limit:
         lines.append(f"… (+{len(articles) - limit})")
@@ -201,7 +201,7 @@ def help_html(language: str, username: str) -> str:
 def sources_html(articles: Collection[Article], language: str) -> str:
     """/sources: the articles the bot knows, with dates and datelines."""
     head = "Articles I know:" if language == "en" else "Artikel, die ich kenne:"
-    return f"{head}\n{_article_list(articles, limit=50)}"
+    return f"{head}\n{_article_list(articles, limit=25)}"
 
 
 def inline_results(engine: Engine, query: str, language: str) -> list[dict[str, str]]:

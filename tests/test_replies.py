@@ -238,12 +238,16 @@ def test_welcome_html_in_both_languages(engine):
         _assert_well_formed(message)
 
 
-def test_article_list_is_capped():
-    articles = [Article(f"{i}.txt", f"Titel {i}", None, None, ("x",)) for i in range(30)]
+def test_article_list_is_capped_newest_first_and_fits_telegram():
+    articles = [
+        Article(f"{i}.txt", f"Titel {i} " + "x" * 110, f"2020-{i % 12 + 1:02d}", None, ("x",))
+        for i in range(300)
+    ]
     message = replies.sources_html(articles, "de")
-    assert message.count("•") == 30
-    assert "… (+" not in message
-    assert "… (+10)" in replies.welcome_html(articles, "de", [])
+    assert message.count("•") == 25 and "… (+275)" in message
+    assert "(2020-12)" in message.split("\n")[1]  # the newest first
+    assert replies.utf16_len(message) <= replies.TELEGRAM_LIMIT
+    assert "… (+280)" in replies.welcome_html(articles, "de", [])
 
 
 @pytest.mark.parametrize("language", ["de", "en"])
