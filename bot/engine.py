@@ -31,9 +31,6 @@ MIN_MATCHED, MIN_COVERAGE_MATCHED = 3, 0.3
 MAX_GROUPS = 64  # a question longer than this many words is cut; the start is what counts
 RERANK_DEPTH = 20  # how many BM25 candidates the sentence-window reranker sees
 SYNONYM_FACTOR = 0.5  # a synonym's weight relative to the question's own word
-# An English word's first translations (the dictionary lists the common ones first) count
-# fully; the rest, mostly rarer senses, count less.
-TRUSTED_TRANSLATIONS, LATER_TRANSLATION_FACTOR = 10, 0.3
 
 
 @dataclass(frozen=True)
