@@ -22,6 +22,7 @@ from bot.knowledge import Passage
 from bot.scoring import BM25Params
 
 Group = tuple[str, ...]
+STEP = 65_536  # passages per step of an index build (and 64 steps of postings)
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,6 @@ class Index:
         self.params = params
         self.unseen_idf = scoring.unseen_idf(len(passages), params)
         self._scores = np.zeros(len(passages), dtype=np.float32)
-        self._matched = np.zeros(len(passages), dtype=np.float32)
-        self._count = np.zeros(len(passages), dtype=np.int16)
 
     @classmethod
     def build(
@@ -66,27 +65,79 @@ class Index:
     ) -> Index:
         """Index passages given their analysed terms (`documents[i]` belongs to `passages[i]`)."""
         params = params or BM25Params()
-        n = len(passages)
         vocabulary: dict[str, int] = {}
-        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=n)
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(passages))
         term_ids = np.fromiter(
             (vocabulary.setdefault(t, len(vocabulary)) for d in documents for t in d),
-            dtype=np.int64,
+            dtype=np.int32,
             count=int(lengths.sum()),
         )
-        doc_ids = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        keys, tf = np.unique(term_ids * max(n, 1) + doc_ids, return_counts=True)
-        terms, docs = np.divmod(keys, max(n, 1))
-        df = np.bincount(terms, minlength=len(vocabulary))
+        return cls._from_terms(passages, vocabulary, [term_ids], lengths, params)
+
+    @classmethod
+    def from_words(
+        cls,
+        passages: Sequence[Passage],
+        word_terms: Sequence[Sequence[str]],
+        words: np.ndarray,
+        lengths: np.ndarray,
+        params: BM25Params | None = None,
+    ) -> Index:
+        """Index passages given as word ids: passage i is the next `lengths[i]` of `words`,
+        and word w stands for the terms `word_terms[w]` (what `Analyzer.word_terms` gives)."""
+        vocabulary: dict[str, int] = {}
+        sizes = np.fromiter(map(len, word_terms), np.int64, len(word_terms))
+        starts = np.zeros(len(word_terms) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        flat = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for ts in word_terms
+                            for t in ts), np.int32, int(starts[-1]))
+        bounds = np.zeros(len(passages) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        terms, dl = [], np.zeros(len(passages), dtype=np.int64)  # dl: terms per passage
+        for a in range(0, len(passages), STEP):  # in steps, to bound the temporary arrays
+            b = min(a + STEP, len(passages))
+            chunk = words[bounds[a] : bounds[b]]
+            per_word = sizes[chunk]
+            ends = np.zeros(len(chunk) + 1, dtype=np.int64)
+            np.cumsum(per_word, out=ends[1:])
+            dl[a:b] = np.diff(ends[bounds[a : b + 1] - bounds[a]])
+            terms.append(flat[np.repeat(starts[chunk] - ends[:-1], per_word)
+                              + np.arange(ends[-1])])
+        return cls._from_terms(passages, vocabulary, terms, dl, params or BM25Params())
+
+    @classmethod
+    def _from_terms(
+        cls, passages: Sequence[Passage], vocabulary: dict[str, int], terms: list[np.ndarray],
+        lengths: np.ndarray, params: BM25Params,
+    ) -> Index:
+        """The index of passages whose term ids are `terms` (chunks, concatenated in order)."""
+        n = max(len(passages), 1)
+        keys = np.concatenate(terms, dtype=np.int64) if terms else np.zeros(0, np.int64)
+        terms.clear()
+        keys *= n
+        keys += np.repeat(np.arange(len(passages), dtype=np.int64), lengths)
+        keys.sort()  # by term, then passage; in place (np.unique would copy)
+        first = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        at = np.flatnonzero(first)
+        del first
+        tf = np.diff(at, append=len(keys)).astype(np.int32)
+        keys = keys[at]
+        del at
+        docs = (keys % n).astype(np.int32)
+        term_of = (keys // n).astype(np.int32)
+        del keys
+        df = np.bincount(term_of, minlength=len(vocabulary))
         indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        idf = scoring.idf(df, n, params)
-        avgdl = float(lengths.mean()) if n else 0.0
-        weights = idf[terms] * scoring.tf_weight(tf, lengths[docs], avgdl, params)
-        return cls(
-            passages, vocabulary, indptr, docs.astype(np.int32), weights.astype(np.float32),
-            idf, params,
-        )
+        idf = scoring.idf(df, len(passages), params)
+        avgdl = float(lengths.mean()) if len(passages) else 0.0
+        weights = np.empty(len(docs), dtype=np.float32)
+        for a in range(0, len(docs), STEP * 64):  # float64 temporaries of bounded size
+            s = slice(a, a + STEP * 64)
+            weights[s] = idf[term_of[s]] * scoring.tf_weight(
+                tf[s], lengths[docs[s]], avgdl, params)
+        return cls(passages, vocabulary, indptr, docs, weights, idf, params)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -108,8 +159,8 @@ class Index:
         IDF of its full-weight members (as if unseen when none is indexed), times the factor
         of the member that matched (a synonym earns at most its own IDF).
         """
-        scores, matched = self._scores, self._matched
-        total_idf, touched = 0.0, []
+        scores = self._scores
+        total_idf, found = 0.0, []  # per group: its passages (sorted) and the credit they earn
         for g, group in enumerate(groups):
             scale = factors[g] if factors is not None else (1.0,) * len(group)
             members = {}
@@ -134,7 +185,7 @@ class Index:
             rows, weights = self._rows(ids)
             if len(ids) == 1:
                 scores[rows] += weights * members[ids[0]]
-                matched[rows] += credits[0]
+                found.append((rows, credits[0]))
             else:  # the best weight of the group's terms, per passage
                 sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
                 member_factors = np.repeat(np.array([members[i] for i in ids]), sizes)
@@ -144,18 +195,32 @@ class Index:
                 weights = (weights * member_factors)[order]
                 first = np.r_[True, rows[1:] != rows[:-1]]
                 scores[rows[first]] += weights[first]
-                matched[rows[first]] += member_credits[order][first]
-                rows = rows[first]
-            self._count[rows] += 1
-            touched.append(rows)
-        if not touched:
+                found.append((rows[first], member_credits[order][first]))
+        if not found:
             return []
-        candidates = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
-        hits = self._top(candidates, k, total_idf)
-        scores[candidates] = 0.0
-        matched[candidates] = 0.0
-        self._count[candidates] = 0
+        dense = len(found) > 1 and sum(len(rows) for rows, _ in found) * 16 >= len(scores)
+        if len(found) == 1:
+            candidates = found[0][0]
+        elif not dense:  # few passages: their distinct ones, by sorting (np.unique hashes: slow)
+            candidates = np.sort(np.concatenate([rows for rows, _ in found]))
+            candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
+        else:  # many: only those that can make the top k
+            candidates = self._contenders(found, k)
+        hits = self._top(candidates, k, total_idf, found)
+        if dense:
+            scores.fill(0.0)
+        else:
+            scores[candidates] = 0.0
         return hits
+
+    def _contenders(self, found: list[tuple[np.ndarray, float | np.ndarray]], k: int) -> np.ndarray:
+        """The passages scoring at least the k-th best score of the group with fewest passages
+        (a lower bound of the k-th best score overall): a superset of the top k."""
+        scores, rarest = self._scores, min((rows for rows, _ in found), key=len)
+        if len(rarest) < k:
+            return np.flatnonzero(scores)
+        bound = np.partition(scores[rarest], len(rarest) - k)[len(rarest) - k]
+        return np.flatnonzero(scores >= bound)
 
     def _group_idf(self, ids: list[int]) -> float:
         """A synonym group's IDF, from the passages holding any of its terms (Pirkola's
@@ -177,18 +242,26 @@ class Index:
             np.concatenate([self.weights[s] for s in slices]),
         )
 
-    def _top(self, candidates: np.ndarray, k: int, total_idf: float) -> list[Hit]:
+    def _top(
+        self, candidates: np.ndarray, k: int, total_idf: float,
+        found: list[tuple[np.ndarray, float | np.ndarray]],
+    ) -> list[Hit]:
         values = self._scores[candidates]
         if len(candidates) > k:
             part = np.argpartition(-values, k - 1)[:k]
             candidates, values = candidates[part], values[part]
         order = np.lexsort((candidates, -values))  # best first; ties by passage order
+        positive = values[order] > 0
+        best, values = candidates[order][positive], values[order][positive]
+        matched = np.zeros(len(best), dtype=np.float32)  # coverage, for the k hits only
+        count = np.zeros(len(best), dtype=np.int64)
+        for rows, credits in found:
+            at = np.minimum(np.searchsorted(rows, best), len(rows) - 1)
+            hit = rows[at] == best
+            matched[hit] += credits if isinstance(credits, float) else credits[at[hit]]
+            count += hit
         return [
-            Hit(
-                self.passages[int(i)], float(values[j]),
-                float(self._matched[i]) / total_idf if total_idf > 0 else 0.0, int(i),
-                int(self._count[i]),
-            )
-            for j, i in ((j, candidates[j]) for j in order)
-            if values[j] > 0
+            Hit(self.passages[int(i)], float(v), float(m) / total_idf if total_idf > 0 else 0.0,
+                int(i), int(c))
+            for i, v, m, c in zip(best, values, matched, count, strict=True)
         ]

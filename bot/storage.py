@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import shutil
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -24,20 +24,22 @@ import numpy as np
 from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import IndexFileError
-from bot.knowledge import Article, Passage, article_files, article_passages, load_articles
+from bot.indexing import build_engine
+from bot.knowledge import Article, Passage, article_files, load_articles
 from bot.retrieval import Index
 from bot.scoring import BM25Params
-from bot.text import Analyzer, count_words
+from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
 FORMAT = 1
 ARRAYS = ("indptr", "indices", "weights", "idf")
+LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_question` reads them)
 
 
 class PassageStore(Sequence[Passage]):
     """Passages read lazily from the saved text blob: a million cost no start-up time."""
 
-    def __init__(self, articles: list[Article], blob: bytes, offsets: np.ndarray,
+    def __init__(self, articles: list[Article], blob: bytes | mmap.mmap, offsets: np.ndarray,
                  owners: np.ndarray, positions: np.ndarray) -> None:
         self.articles, self.blob, self.offsets = articles, blob, offsets
         self.owners, self.positions = owners, positions
@@ -63,22 +65,6 @@ def fingerprint(folder: Path) -> dict[str, list[int]]:
     }
 
 
-def build_engine(articles: list[Article], progress: bool = False) -> Engine:
-    """Analyse and index articles, printing progress to stderr when asked."""
-    passages = [p for article in articles for p in article_passages(article)]
-    analyzer = Analyzer(count_words(p.text for p in passages))
-    documents = []
-    step = max(1, len(passages) // 50)
-    for i, passage in enumerate(passages):
-        documents.append(analyzer.analyze(passage.text))
-        if progress and i % step == 0:
-            print(f"\ranalysing passages {i * 100 // len(passages):3d}%", end="", file=sys.stderr)
-    if progress:
-        print("\ranalysing passages 100%", file=sys.stderr)
-    index = Index.build(passages, documents, BM25Params())
-    return Engine(articles, index, analyzer)
-
-
 def save(engine: Engine, folder: Path, target: Path) -> None:
     """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
     tmp = target.with_name(target.name + ".tmp")
@@ -98,9 +84,10 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
     vocabulary = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
     (tmp / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False))
     (tmp / "frequencies.json").write_text(json.dumps(engine.analyzer.frequencies))
-    (tmp / "articles.json").write_text(
-        json.dumps([asdict(a) for a in engine.articles], ensure_ascii=False)
-    )
+    (tmp / "articles.json").write_text(json.dumps(  # the text is in passages.txt: keep leads
+        [{**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles],
+        ensure_ascii=False,
+    ))
     manifest = {"format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder)}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     shutil.rmtree(target, ignore_errors=True)
@@ -117,7 +104,7 @@ def load(target: Path) -> Engine:
             for a in json.loads((target / "articles.json").read_text(encoding="utf-8"))
         ]
         store = PassageStore(
-            articles, (target / "passages.txt").read_bytes(),
+            articles, _map(target / "passages.txt"),
             np.load(target / "offsets.npy"), np.load(target / "owners.npy"),
             np.load(target / "positions.npy"),
         )
@@ -149,6 +136,14 @@ def _check(target: Path, arrays: dict, store: PassageStore, terms: list) -> None
     ]
     if any(problems):
         raise IndexFileError(f"saved index {target} is inconsistent: run `newsbot index`")
+
+
+def _map(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes, memory-mapped: a passage's page is read when it is shown."""
+    with path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def is_current(folder: Path, target: Path) -> bool:

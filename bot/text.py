@@ -19,6 +19,7 @@ import Stemmer
 from bot.stopwords import GERMAN_STOPWORDS
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-‐‑][^\W_]+)*")
+PART_RE = re.compile(r"[^\W_]+")  # TOKEN_RE's tokens split at their hyphens
 FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 MIN_PART = 4  # shortest compound part we trust
 CACHE_WORDS = 2_000_000  # analysed words kept; an archive's vocabulary fits
@@ -32,12 +33,14 @@ VERB_ENDINGS = ("est", "et", "st", "te", "ten", "t")
 def normalize(text: str) -> str:
     """NFKC, casefold (ß → ss), and drop zero-width and control characters."""
     text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isprintable():  # no control or format character (the usual case): nothing to drop
+        return text
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
 
 
 def words(text: str) -> list[str]:
     """The normalized word tokens of a text; hyphenated compounds stay one token."""
-    return [t.replace("‐", "-").replace("‑", "-") for t in TOKEN_RE.findall(normalize(text))]
+    return TOKEN_RE.findall(normalize(text).replace("‐", "-").replace("‑", "-"))
 
 
 def is_content(word: str) -> bool:
@@ -66,13 +69,17 @@ class Analyzer:
         """Index terms of a passage or question, in order, repeats kept (they are tf)."""
         terms: list[str] = []
         for word in words(text):
-            cached = self._cache.get(word)
-            if cached is None:
-                if len(self._cache) >= CACHE_WORDS:  # questions bring new words forever
-                    self._cache.clear()
-                cached = self._cache[word] = self._word_terms(word)
-            terms.extend(cached)
+            terms.extend(self.word_terms(word))
         return terms
+
+    def word_terms(self, word: str) -> tuple[str, ...]:
+        """The index terms of one normalized word (as `words` gives them), cached."""
+        cached = self._cache.get(word)
+        if cached is None:
+            if len(self._cache) >= CACHE_WORDS:  # questions bring new words forever
+                self._cache.clear()
+            cached = self._cache[word] = self._word_terms(word)
+        return cached
 
     def _word_terms(self, word: str) -> tuple[str, ...]:
         if "-" in word:
@@ -102,34 +109,39 @@ class Analyzer:
             return [word]
         if not self.frequencies:
             return [word]
-        best, best_score = [word], float(self._frequency(word))
-        for parts in self._splits(word, depth=3):
-            score = math.prod(self._frequency(p) for p in parts) ** (1 / len(parts))
+        known: dict[str, int] = {}  # the frequencies of this word's parts: each stemmed once
+        best, best_score = [word], float(self._frequency(word, known))
+        for parts in self._splits(word, 3, known):
+            score = math.prod(known[p] for p in parts) ** (1 / len(parts))
             if score > best_score:
                 best, best_score = parts, score
         return best
 
-    def _frequency(self, word: str) -> int:
+    def _frequency(self, word: str, known: dict[str, int]) -> int:
         """How often the knowledge base uses the word in any inflected form (same stem)."""
-        if self._stem_frequencies is None:
-            self._stem_frequencies = Counter()
-            for known, count in self.frequencies.items():
-                self._stem_frequencies[self.stem(known)] += count
-        return self._stem_frequencies.get(self.stem(word), 0)
+        if word not in known:
+            if self._stem_frequencies is None:
+                self._stem_frequencies = Counter()
+                for form, count in self.frequencies.items():
+                    self._stem_frequencies[self.stem(form)] += count
+            known[word] = self._stem_frequencies.get(self.stem(word), 0)
+        return known[word]
 
-    def _splits(self, word: str, depth: int) -> Iterable[list[str]]:
+    def _splits(self, word: str, depth: int, known: dict[str, int]) -> Iterable[list[str]]:
         for i in range(MIN_PART, len(word) - MIN_PART + 1):
             head, tail = word[:i], word[i:]
+            if not self._frequency(head, known):
+                continue
             for fuge in FUGEN:
                 if fuge and not tail.startswith(fuge):
                     continue
                 rest = tail[len(fuge) :]
-                if len(rest) < MIN_PART or not self._frequency(head):
+                if len(rest) < MIN_PART:
                     continue
-                if self._frequency(rest):
+                if self._frequency(rest, known):
                     yield [head, rest]
                 if depth > 2:
-                    for more in self._splits(rest, depth - 1):
+                    for more in self._splits(rest, depth - 1, known):
                         yield [head, *more]
 
     def query_terms(self, text: str, known: Callable[[str], bool]) -> list[str]:
@@ -160,6 +172,5 @@ def count_words(texts: Iterable[str]) -> Counter[str]:
     """Word frequencies of the knowledge base, the compound splitter's lexicon."""
     counts: Counter[str] = Counter()
     for text in texts:
-        for word in words(text):
-            counts.update(word.split("-"))
+        counts.update(PART_RE.findall(normalize(text)))
     return counts
