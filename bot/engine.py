@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MIN_COVERAGE = 0.5
 MIN_MATCHED, MIN_COVERAGE_MATCHED = 3, 0.3
 MAX_GROUPS = 64  # a question longer than this many words is cut; the start is what counts
-RERANK_DEPTH = 20  # how many BM25 candidates the sentence-window reranker sees
+RERANK_DEPTH = 10  # how many BM25 candidates the sentence-window reranker sees
 SYNONYM_FACTOR = 0.5  # a synonym's weight relative to the question's own word
 
 
