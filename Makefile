@@ -25,7 +25,7 @@ test: $(STAMP) language-data lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests
+	$(BIN)/ruff check bot tests benchmarks
 
 ## eval: retrieval quality on the team's question set
 eval: $(STAMP) language-data

@@ -135,6 +135,11 @@ def _chat(chat_id: Any, chat_type: str | None = None, first_name: str = "Ana") -
     return {"id": chat_id, "type": chat_type, "title": "Test group"}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 drops connections under load
+    daemon_threads = True
+
+
 class _Handler(BaseHTTPRequestHandler):
     api: FakeBotAPI
 
@@ -185,7 +190,7 @@ class FakeBotAPI:
     # ----- lifecycle ---------------------------------------------------------------------
     def start(self) -> FakeBotAPI:
         handler = type("Handler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server = _Server(("127.0.0.1", self.port), handler)
         self.port = self._server.server_address[1]  # kept, so a restart reuses the port
         self._stopping.clear()
         threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True).start()
