@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval bench index language-data clean
+.PHONY: run test lint eval bench load index language-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ index: $(STAMP)
 SIZES ?= 1000,10000,100000,1000000
 bench: $(STAMP)
 	$(BIN)/newsbot bench --sizes $(SIZES)
+
+## load: 50 users × 10 questions through the real bot and the local Bot API stand-in
+PASSAGES ?= 1000000
+load: $(STAMP)
+	$(BIN)/python benchmarks/telegram_load.py --passages $(PASSAGES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

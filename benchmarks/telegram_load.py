@@ -2,8 +2,9 @@
 stand-in (tests/fake_botapi.py) over a synthetic knowledge base of N passages.
 
 Each of `--users` users asks `--questions` questions one after another (the next after the
-answer and a think time of 1 to `--think` seconds), as people do. Latency is measured from the moment the bot receives an
-update (a handler in group -1 notes it) to the moment the stand-in receives the reply.
+answer and a think time of 1 to `--think` seconds), as people do. Latency is measured from the
+moment the bot receives an update (a handler in group -1 notes it) to the moment the stand-in
+receives the reply.
 
     .venv/bin/python benchmarks/telegram_load.py --passages 1000000   # README figures
     .venv/bin/python benchmarks/telegram_load.py --passages 10000     # a quick look
