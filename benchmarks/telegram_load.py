@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,9 +28,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fake_botapi import FakeBotAPI  # noqa: E402
 
-from bot import bench, indexing  # noqa: E402
+from bot import bench, indexing, storage  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.telegram_app import build_application  # noqa: E402
+from bot.loading import warm_up  # noqa: E402
+from bot.telegram_app import build_application, freeze_heap  # noqa: E402
 
 TOKEN = "123456789:AAHloadTESTloadTESTloadTESTloadTEST1"
 
@@ -38,8 +40,22 @@ async def run(passages: int, users: int, questions: int, think: float) -> int:
     """Build the engine, serve the stand-in, let the users ask; print the figures."""
     started = time.perf_counter()
     articles, asked = bench.make_corpus(passages, users * questions)
-    engine = indexing.build_engine(articles)
-    print(f"{passages:,} passages indexed in {time.perf_counter() - started:.0f} s")
+    with tempfile.TemporaryDirectory() as work:  # build and save, then start as `run` does
+        folder = Path(work, "knowledge")
+        folder.mkdir()
+        Path(folder, "synthetic.txt").write_text("newsbot load test\n")
+        storage.save(indexing.build_engine(articles), folder, Path(work, "index"))
+        del articles
+        engine = storage.load(Path(work, "index"))
+        warm_up(engine)
+        freeze_heap()
+        print(f"{passages:,} passages indexed and loaded in {time.perf_counter() - started:.0f} s")
+        return await serve(engine, asked, users, questions, think)
+
+
+async def serve(engine: object, asked: list[str], users: int, questions: int,
+                think: float) -> int:
+    """Serve the stand-in with the engine while the users ask; print the figures."""
     api = FakeBotAPI(TOKEN).start()
     settings = Settings(token=TOKEN, base_url=api.base_url, flood_limit=10_000)
     application = build_application(settings, engine)
@@ -65,6 +81,7 @@ async def run(passages: int, users: int, questions: int, think: float) -> int:
             await asyncio.sleep(0.005)
 
     async def user(uid: int) -> None:
+        await asyncio.sleep(rng.uniform(0, think))  # people don't all start in the same instant
         for n in range(questions):
             event = answered[uid] = asyncio.Event()
             api.message(asked[(uid * questions + n) % len(asked)], user_id=uid)

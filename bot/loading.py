@@ -42,7 +42,17 @@ def load_engine(settings: Settings, with_dictionary: bool = True, strict: bool =
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
         engine.dictionary = load_english(settings)
+    warm_up(engine)
     return engine
+
+
+def warm_up(engine: Engine) -> None:
+    """Ask one German and one English question, so the lazily built tables (the compound
+    splitter's stem frequencies) are ready before the first real question arrives."""
+    started = time.perf_counter()
+    engine.ask(example_question(engine, "de"))
+    engine.ask(example_question(engine, "en"))
+    log.debug("warmed up in %.2f s", time.perf_counter() - started)
 
 
 def example_question(engine: Engine, language: str = "de") -> str:
