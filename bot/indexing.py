@@ -92,6 +92,7 @@ def _analyse(
         shares = list(pool.map(_word_terms, [frequencies] * workers,
                                [distinct[i::workers] for i in range(workers)]))
         word_terms = [shares[i % workers][i // workers] for i in range(len(distinct))]
+        analyzer.remember(dict(zip(distinct, word_terms, strict=True)))
     else:
         word_terms = [analyzer.word_terms(w) for w in distinct]
     counts_per_text = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)

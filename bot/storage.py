@@ -2,8 +2,8 @@
 
 Layout of `<knowledge>/.newsbot/` (or NEWSBOT_INDEX_DIR): `manifest.json` (format version,
 BM25 parameters, and each article file's size and mtime, to tell whether the folder changed),
-the CSR arrays as `.npy` (memory-mapped on load), the vocabulary and word frequencies as JSON,
-and the passages as one UTF-8 text blob with offsets.
+the CSR arrays as `.npy` (memory-mapped on load), the vocabulary, word frequencies and analysed
+words as JSON, and the passages as one UTF-8 text blob with offsets.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.scoring import BM25Params
 from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2  # 2: words.json (the analysed words) added
 ARRAYS = ("indptr", "indices", "weights", "idf")
 LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_question` reads them)
 
@@ -84,6 +84,7 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
     vocabulary = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
     (tmp / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False))
     (tmp / "frequencies.json").write_text(json.dumps(engine.analyzer.frequencies))
+    (tmp / "words.json").write_text(json.dumps(engine.analyzer.known_words(), ensure_ascii=False))
     (tmp / "articles.json").write_text(json.dumps(  # the text is in passages.txt: keep leads
         [{**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles],
         ensure_ascii=False,
@@ -110,6 +111,7 @@ def load(target: Path) -> Engine:
         )
         terms = json.loads((target / "vocabulary.json").read_text(encoding="utf-8"))
         frequencies = Counter(json.loads((target / "frequencies.json").read_text("utf-8")))
+        known_words = json.loads((target / "words.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexFileError(
             f"saved index {target} is unreadable ({exc}): run `newsbot index`"
@@ -117,7 +119,9 @@ def load(target: Path) -> Engine:
     _check(target, arrays, store, terms)
     vocabulary = {term: i for i, term in enumerate(terms)}
     index = Index(store, vocabulary, **arrays, params=params)
-    return Engine(articles, index, Analyzer(frequencies))
+    analyzer = Analyzer(frequencies)
+    analyzer.remember(known_words)
+    return Engine(articles, index, analyzer)
 
 
 def _check(target: Path, arrays: dict, store: PassageStore, terms: list) -> None:

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import Stemmer
 
@@ -71,6 +71,16 @@ class Analyzer:
         for word in words(text):
             terms.extend(self.word_terms(word))
         return terms
+
+    def known_words(self) -> dict[str, tuple[str, ...]]:
+        """The analysed words so far (word → index terms): saved with an index, so a loaded
+        index answers without splitting its own words' compounds again."""
+        return self._cache
+
+    def remember(self, analysed: dict[str, Sequence[str]]) -> None:
+        """Take words analysed elsewhere (by index workers, or from a saved index)."""
+        for word, terms in analysed.items():
+            self._cache[word] = tuple(terms)
 
     def word_terms(self, word: str) -> tuple[str, ...]:
         """The index terms of one normalized word (as `words` gives them), cached."""
