@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from bot import __version__
-from bot.config import Settings, load_settings
+from bot.config import load_settings
 from bot.errors import NewsbotError
 
 log = logging.getLogger("newsbot")
@@ -40,10 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", action="store_true", help="serve a webhook, not polling")
     with_knowledge(sub.add_parser("index", help="analyse the knowledge folder and save it"))
     bench = sub.add_parser("bench", help="the scale benchmark on a synthetic corpus")
-    bench.add_argument("--sizes", default="1000,10000,100000", help="passage counts, a,b,c")
+    bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000",
+                       help="passage counts, a,b,c")
     bench.add_argument("--questions", type=int, default=200)
     bench.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
     return parser
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected passage counts like 1000,10000, not {text!r}")
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,15 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if getattr(args, "knowledge", None):
-            settings = Settings(**{**settings.__dict__, "knowledge_dir": args.knowledge})
+            settings = replace(settings, knowledge_dir=args.knowledge)
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench")
         _setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
         if command == "bench":
             from bot.bench import run_benchmark
 
-            return run_benchmark([int(s) for s in args.sizes.split(",")], args.questions,
-                                 reference=not args.no_reference)
+            return run_benchmark(args.sizes, args.questions, reference=not args.no_reference)
         if command == "run":
             from bot.telegram_app import run_bot
 

@@ -94,6 +94,13 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         raise ConfigError(f"{key} must be a whole number, not {raw!r}") from None
 
 
+def _positive(env: dict[str, str], key: str, default: int) -> int:
+    value = _int(env, key, default)
+    if value < 1:
+        raise ConfigError(f"{key} must be at least 1, not {value}")
+    return value
+
+
 def _port(env: dict[str, str]) -> int:
     port = _int(env, "NEWSBOT_WEBHOOK_PORT", 8443)
     if not 1 <= port <= 65535:
@@ -144,7 +151,7 @@ def load_settings(
         webhook_port=_port(env),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET"),
         webhook_path=(get("NEWSBOT_WEBHOOK_PATH") or "telegram").strip("/"),
-        flood_limit=_int(env, "NEWSBOT_FLOOD_LIMIT", 12),
+        flood_limit=_positive(env, "NEWSBOT_FLOOD_LIMIT", 12),
         flood_window=_number(env, "NEWSBOT_FLOOD_WINDOW", 10.0),
-        max_question_chars=_int(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
+        max_question_chars=_positive(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
     )

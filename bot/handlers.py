@@ -187,7 +187,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             )
             for r in results
         ],
-        cache_time=60,
+        cache_time=60, is_personal=True,  # the hint and labels follow the user's language
     )
 
 

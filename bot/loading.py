@@ -63,5 +63,6 @@ def example_question(engine: Engine, language: str = "de") -> str:
         word for word in re.findall(r"\b[A-ZÄÖÜ][\w-]{2,}", newest.title)
         if word.casefold() not in GERMAN_STOPWORDS
     ]
-    name = max(candidates, key=body.count, default=newest.title.split()[0])
+    fallback = (newest.title.split() or [newest.name.rsplit(".", 1)[0]])[0]
+    name = max(candidates, key=body.count, default=fallback)
     return f"What about {name}?" if language == "en" else f"Was gibt es zu {name}?"

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,36 +83,48 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
     np.save(tmp / "owners.npy", np.array([names[p.article] for p in index.passages], np.int32))
     np.save(tmp / "positions.npy", np.array([p.position for p in index.passages], np.int32))
     vocabulary = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
-    (tmp / "vocabulary.json").write_text(json.dumps(vocabulary, ensure_ascii=False))
-    (tmp / "frequencies.json").write_text(json.dumps(engine.analyzer.frequencies))
-    (tmp / "words.json").write_text(json.dumps(engine.analyzer.known_words(), ensure_ascii=False))
-    (tmp / "articles.json").write_text(json.dumps(  # the text is in passages.txt: keep leads
-        [{**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles],
-        ensure_ascii=False,
-    ))
-    manifest = {"format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder)}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    shutil.rmtree(target, ignore_errors=True)
+    _write_json(tmp / "vocabulary.json", vocabulary)
+    _write_json(tmp / "frequencies.json", engine.analyzer.frequencies)
+    _write_json(tmp / "words.json", engine.analyzer.known_words())
+    _write_json(tmp / "articles.json", [  # the text is in passages.txt: keep the leads
+        {**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles
+    ])
+    _write_json(tmp / "manifest.json", {
+        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder),
+    })
+    old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
     os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load(target: Path) -> Engine:
     """Load a saved index; raises IndexFileError when it is unreadable."""
     try:
-        params = BM25Params(**json.loads((target / "manifest.json").read_text())["params"])
+        params = BM25Params(**_read_json(target / "manifest.json")["params"])
         arrays = {n: np.load(target / f"{n}.npy", mmap_mode="r") for n in ARRAYS}
         articles = [
             Article(**{**a, "paragraphs": tuple(a["paragraphs"])})
-            for a in json.loads((target / "articles.json").read_text(encoding="utf-8"))
+            for a in _read_json(target / "articles.json")
         ]
         store = PassageStore(
             articles, _map(target / "passages.txt"),
             np.load(target / "offsets.npy"), np.load(target / "owners.npy"),
             np.load(target / "positions.npy"),
         )
-        terms = json.loads((target / "vocabulary.json").read_text(encoding="utf-8"))
-        frequencies = Counter(json.loads((target / "frequencies.json").read_text("utf-8")))
-        known_words = json.loads((target / "words.json").read_text(encoding="utf-8"))
+        terms = _read_json(target / "vocabulary.json")
+        frequencies = Counter(_read_json(target / "frequencies.json"))
+        known_words = _read_json(target / "words.json")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexFileError(
             f"saved index {target} is unreadable ({exc}): run `newsbot index`"
@@ -153,7 +166,7 @@ def _map(path: Path) -> bytes | mmap.mmap:
 def is_current(folder: Path, target: Path) -> bool:
     """Whether the saved index was built from exactly the folder's current files."""
     try:
-        manifest = json.loads((target / "manifest.json").read_text())
+        manifest = _read_json(target / "manifest.json")
     except (OSError, ValueError):
         return False
     return (

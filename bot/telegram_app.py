@@ -2,11 +2,7 @@
 
 Start-up work (set_my_commands, SIGHUP) happens in `post_init`; the engine is built once and
 shared through `bot_data`. The token never reaches a log line (see `bot.logs`).
-
-When Telegram is unreachable: at start-up PTB retries getMe / deleteWebhook / setWebhook
-forever (`bootstrap_retries=-1`, pauses growing 1 s → 30 s) and `NewsbotApplication` logs each
-failed attempt; polling retries getUpdates itself (an update is confirmed only by the next
-poll, so none is lost); and `PatientRateLimiter` resends a failed answer — see there.
+What happens when Telegram is unreachable is in `bot.delivery`.
 """
 
 from __future__ import annotations
@@ -17,7 +13,6 @@ import logging
 import signal
 
 from telegram import BotCommand, Update
-from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -149,12 +144,13 @@ def build_application(
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
-    # Commands, in every chat.
-    application.add_handler(CommandHandler("start", handlers.start))
-    application.add_handler(CommandHandler("help", handlers.help_command))
-    application.add_handler(CommandHandler("sources", handlers.sources))
-    application.add_handler(CommandHandler("ask", handlers.ask_command))
-    application.add_handler(CommandHandler("reload", reload_command))
+    # Commands, in every chat (new messages only: an edited one is not answered again).
+    new = filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("start", handlers.start, filters=new))
+    application.add_handler(CommandHandler("help", handlers.help_command, filters=new))
+    application.add_handler(CommandHandler("sources", handlers.sources, filters=new))
+    application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
+    application.add_handler(CommandHandler("reload", reload_command, filters=new))
     # Questions: any new text in private chats; mentions and replies to the bot in groups.
     # (An edited message is not asked again: the first answer stands, none twice.)
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
@@ -181,17 +177,17 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     add_secret(token)
     add_secret(token.partition(":")[2])  # the secret half alone, too
     add_secret(settings.webhook_secret)
+    if webhook and not (settings.webhook_url and settings.webhook_secret):
+        raise ConfigError(
+            "webhook mode needs NEWSBOT_WEBHOOK_URL (the public https URL) and "
+            "NEWSBOT_WEBHOOK_SECRET (a random string) in .env"
+        )
     engine = load_engine(settings)
     freeze_heap()
     logging.getLogger("telegram.ext").addFilter(QuietInvalidToken())
     application = build_application(settings, engine)
     try:
         if webhook:
-            if not settings.webhook_url or not settings.webhook_secret:
-                raise ConfigError(
-                    "webhook mode needs NEWSBOT_WEBHOOK_URL (the public https URL) and "
-                    "NEWSBOT_WEBHOOK_SECRET (a random string) in .env"
-                )
             application.run_webhook(
                 listen=settings.webhook_listen, port=settings.webhook_port,
                 url_path=settings.webhook_path,
@@ -210,4 +206,4 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     return 0
 
 
-__all__ = ["ChatType", "build_application", "run_bot"]
+__all__ = ["build_application", "run_bot"]

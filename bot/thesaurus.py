@@ -76,7 +76,7 @@ def load_thesaurus(
     """Load the thesaurus (parsed once, then from the cache); None and a log line if missing."""
     path = path or Path(DEFAULT_THESAURUS)
     try:
-        synsets = cache.cached([path], cache_dir, "thesaurus", lambda: _parse(path, stem))
+        synsets = cache.cached([path], cache_dir, "thesaurus.v1", lambda: _parse(path, stem))
     except (OSError, UnicodeDecodeError) as exc:
         log.warning(
             "no thesaurus, questions are not expanded with synonyms (%s) — install it with "
