@@ -14,11 +14,10 @@ from pathlib import Path
 
 from bot import english
 from bot.dictionary import Dictionary
-from bot.knowledge import Article, Passage, article_passages, load_articles
+from bot.knowledge import Article, load_articles
 from bot.rerank import rerank
 from bot.retrieval import Group, Hit, Index
-from bot.scoring import BM25Params
-from bot.text import Analyzer, count_words
+from bot.text import Analyzer
 from bot.thesaurus import Thesaurus, default_thesaurus
 
 log = logging.getLogger(__name__)
@@ -69,25 +68,14 @@ class Engine:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_passages(
-        cls,
-        articles: Sequence[Article],
-        passages: Sequence[Passage],
-        dictionary: Dictionary | None = None,
-        params: BM25Params | None = None,
-    ) -> Engine:
-        """Analyse and index passages (the slow path; `storage` saves the result)."""
-        analyzer = Analyzer(count_words(p.text for p in passages))
-        documents = [analyzer.analyze(p.text) for p in passages]
-        index = Index.build(passages, documents, params)
-        return cls(articles, index, analyzer, dictionary, thesaurus=default_thesaurus())
-
-    @classmethod
     def from_folder(cls, folder: Path, dictionary: Dictionary | None = None) -> Engine:
-        """Load every article of a knowledge folder and index it."""
-        articles = load_articles(folder)
-        passages = [p for article in articles for p in article_passages(article)]
-        return cls.from_passages(articles, passages, dictionary)
+        """Load every article of a knowledge folder and index it (`indexing.build_engine`, the
+        pipeline `newsbot index` uses), with the system thesaurus."""
+        from bot.indexing import build_engine  # indexing builds Engines: import late
+
+        engine = build_engine(load_articles(folder))
+        engine.dictionary, engine.thesaurus = dictionary, default_thesaurus()
+        return engine
 
     def query(self, question: str) -> tuple[str, list[Group], list[tuple[float, ...]]]:
         """The question's language, its structured query (groups of index terms) and each

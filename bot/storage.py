@@ -61,8 +61,9 @@ class PassageStore(Sequence[Passage]):
 def fingerprint(folder: Path) -> dict[str, list[int]]:
     """Each article file's size and modification time: any change means rebuild."""
     return {
-        p.relative_to(folder).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns]
+        p.relative_to(folder).as_posix(): [stat.st_size, stat.st_mtime_ns]
         for p in article_files(folder)
+        for stat in [p.stat()]
     }
 
 

@@ -63,3 +63,12 @@ def knowledge_copy(tmp_path):
         if path.is_file():
             (target / path.name).write_bytes(path.read_bytes())
     return target
+
+
+def report_line(request: pytest.FixtureRequest, line: str) -> None:
+    """Print a summary line in pytest's output, past output capturing (figures for the README)."""
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter and capture:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("\n" + line)

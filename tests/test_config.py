@@ -9,7 +9,7 @@ import pytest
 from bot.config import DEFAULT_BASE_URL, Settings, load_settings, read_dotenv
 from bot.errors import ConfigError
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+TOKEN = "123456789:AAHfakeFAKEfakeFAKEfakeFAKEfake1234"  # well-formed, fake
 
 
 def _dotenv(tmp_path: Path, text: str) -> Path:

@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from conftest import report_line
 from fake_botapi import FakeBotAPI, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -129,12 +130,9 @@ def check_plain(message: str) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def summary(request):
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter and capture and EXAMPLES:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\nhypothesis: {sum(EXAMPLES.values())} hostile examples ("
-                                + ", ".join(f"{k} {v}" for k, v in EXAMPLES.items()) + ")")
+    if EXAMPLES:
+        report_line(request, f"hypothesis: {sum(EXAMPLES.values())} hostile examples ("
+                    + ", ".join(f"{k} {v}" for k, v in EXAMPLES.items()) + ")")
 
 
 # ----- the engine and the reply functions ---------------------------------------------------

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import report_line
 from fake_botapi import Call, FakeBotAPI, _ApiError
 from telegram import Update
 
@@ -537,10 +538,7 @@ async def test_every_question_answered_exactly_once_under_faults(api, engine):
 def summary(request):
     """One line for the README: questions under faults, faults injected, lost, duplicated."""
     yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter and capture and FAULT_STATS:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line("\nfaults: {questions} questions from {users} users under "
-                                "{faults} injected faults: {lost} lost, {duplicated} answered "
-                                "twice".format(**FAULT_STATS))
+    if FAULT_STATS:
+        report_line(request, "faults: {questions} questions from {users} users under {faults} "
+                    "injected faults: {lost} lost, {duplicated} answered twice"
+                    .format(**FAULT_STATS))
