@@ -85,17 +85,19 @@ class Engine:
         if language == "en":
             groups, factors = [], []
             for members in english.translate_question(question, self.dictionary):
-                terms = {t: 1.0 for m in members for t in self.analyzer.query_terms(m, known)}
+                terms = {t: 1.0 for m in members for g in self.analyzer.query_groups(m, known)
+                         for t in g}
                 if terms:
                     groups.append(tuple(terms))
                     factors.append(tuple(terms.values()))
             return language, groups[:MAX_GROUPS], factors[:MAX_GROUPS]
         groups, factors = [], []
-        for term in self.analyzer.query_terms(question, known)[:MAX_GROUPS]:
-            synonyms = self.thesaurus.synonyms(term) if self.thesaurus else frozenset()
-            extra = tuple(sorted(s for s in synonyms if s != term and known(s)))
-            groups.append((term, *extra))
-            factors.append((1.0,) + (SYNONYM_FACTOR,) * len(extra))
+        for forms in self.analyzer.query_groups(question, known)[:MAX_GROUPS]:
+            thesaurus = self.thesaurus
+            synonyms = {s for f in forms for s in thesaurus.synonyms(f)} if thesaurus else set()
+            extra = tuple(sorted(s for s in synonyms if s not in forms and known(s)))
+            groups.append(forms + extra)
+            factors.append((1.0,) * len(forms) + (SYNONYM_FACTOR,) * len(extra))
         return language, groups, factors
 
     def ask(self, question: str, k: int = 3) -> Answers:

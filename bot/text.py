@@ -25,9 +25,11 @@ MIN_PART = 4  # shortest compound part we trust
 CACHE_WORDS = 2_000_000  # analysed words kept; an archive's vocabulary fits
 MAX_COMPOUND = 40  # longer "words" are not split (junk; and splitting is cubic in length)
 FUGEN = ("", "s", "es", "n", "en", "e")  # linking elements between compound parts
-# Verb endings the Snowball stemmer leaves on ("kauft", "plante"); tried only for question
-# words the knowledge base does not know.
-VERB_ENDINGS = ("est", "et", "st", "te", "ten", "t")
+# Endings Snowball leaves on German verb forms and -ung nouns ("kauft", "plante", "Drohung"),
+# and the endings of the other forms of the same word: tried on question words only.
+FORM_ENDINGS = ("ungen", "ung", "etest", "etet", "eten", "ete", "test", "tet", "ten", "te",
+                "est", "et", "st", "t", "en", "n", "e")
+OTHER_ENDINGS = ("", "en", "n", "t", "ung")
 
 
 def normalize(text: str) -> str:
@@ -154,27 +156,37 @@ class Analyzer:
                     for more in self._splits(rest, depth - 1, known):
                         yield [head, *more]
 
-    def query_terms(self, text: str, known: Callable[[str], bool]) -> list[str]:
-        """Analyze a question; a stem the index does not know is retried as another verb form.
+    def query_groups(self, text: str, known: Callable[[str], bool]) -> list[tuple[str, ...]]:
+        """Analyze a question into groups of index terms: each word's stem with the stems of
+        its other forms that the index knows.
 
-        Snowball leaves German verb endings and participles apart ("kauft", "droht",
-        "gedroht" vs "kauf", "droh"), so an unknown question stem is tried without a verb
-        ending, with one, and without the participle's ge-; the first form the index knows wins.
+        Snowball keeps German verb endings, participles and -ung nouns apart ("kauft",
+        "gekauft", "kaufen" → "kauft", "gekauft", "kauf"; "fordert" vs "Forderung"), so a
+        question's word also matches the passages that use another form of it.
         """
-        terms = []
-        for term in self.analyze(text):
-            if not known(term):
-                term = next((f for f in verb_forms(term) if len(f) >= 3 and known(f)), term)
-            terms.append(term)
-        return terms
+        groups = []
+        for word in words(text):
+            terms = self.word_terms(word)
+            if not terms:
+                continue
+            forms = {term for form in other_forms(word) if len(term := self.stem(form)) >= 3
+                     and term != terms[0] and known(term)} if word.isalpha() else set()
+            groups.append((terms[0], *sorted(forms)))
+            groups.extend((term,) for term in terms[1:])
+        return groups
 
 
-def verb_forms(stem: str) -> list[str]:
-    """Other stems the same German verb may have: kauft → kauf, droh → droht, gedroht → droht."""
-    forms = [stem.removesuffix(e) for e in VERB_ENDINGS if stem.endswith(e) and stem != e]
-    forms += [stem + e for e in ("t", "et", "te")]
-    if stem.startswith("ge") and len(stem) > 5:
-        forms += [stem[2:], *(stem[2:].removesuffix(e) for e in VERB_ENDINGS)]
+def other_forms(word: str) -> set[str]:
+    """Words that may be other forms of the same German word, by swapping a verb or -ung
+    ending and dropping a participle's ge-: kauft → kaufen, kaufung …; gekauft → kauft …;
+    Drohung → droht, drohen …. Most are no words at all; the caller keeps the known ones."""
+    bases = {word, word[2:]} if word.startswith("ge") and len(word) > 6 else {word}
+    forms = set()
+    for base in bases:
+        for ending in FORM_ENDINGS:
+            if base.endswith(ending) and len(base) - len(ending) >= 3:
+                forms.update(base[: -len(ending)] + other for other in OTHER_ENDINGS)
+    forms.discard(word)
     return forms
 
 

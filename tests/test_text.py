@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import Analyzer, count_words, is_content, normalize, words
+from bot.text import Analyzer, count_words, is_content, normalize, other_forms, words
 
 
 @pytest.fixture(scope="module")
@@ -181,26 +181,43 @@ def test_fugen_s_compound_keeps_both_parts():
     assert len(terms) == 3  # whole + both parts
 
 
-# --- query terms -------------------------------------------------------------------------
+# --- query groups: other forms of a question's words ------------------------------------
 
 
-def test_query_terms_drop_verb_ending_for_unknown_stem(plain):
-    known = {"kauf", "microsoft"}.__contains__
-    assert plain.query_terms("Microsoft kauft", known) == ["microsoft", "kauf"]
+@pytest.mark.parametrize(
+    ("question", "index_terms", "group"),
+    [
+        ("kauft", {"kauf", "kauft"}, ("kauft", "kauf")),  # 3rd person → infinitive
+        ("kaufen", {"kauf", "kauft"}, ("kauf", "kauft")),  # and back
+        ("gekauft", {"kauf"}, ("gekauft", "kauf")),  # participle
+        ("beginnt", {"beginn"}, ("beginnt", "beginn")),
+        ("dauert", {"dau"}, ("dauert", "dau")),  # -ern verb: dauern → dau
+        ("fordert", {"forder", "ford"}, ("fordert", "ford", "forder")),  # Forderung, fordern
+        ("Drohung", {"droht", "droh"}, ("drohung", "droh", "droht")),  # -ung noun → verb
+        ("gearbeitet", {"arbeit"}, ("gearbeit", "arbeit")),
+    ],
+)
+def test_query_groups_add_the_known_other_forms(plain, question, index_terms, group):
+    assert plain.query_groups(question, index_terms.__contains__) == [group]
 
 
-def test_query_terms_keep_known_stems(plain):
-    known = {"kauft", "kauf"}.__contains__
-    assert plain.query_terms("kauft", known) == ["kauft"]
+def test_query_groups_keep_only_what_the_index_knows(plain):
+    assert plain.query_groups("Microsoft kauft", lambda term: False) == [("microsoft",), ("kauft",)]
 
 
-def test_query_terms_keep_unknown_stem_without_a_known_shorter_form(plain):
-    assert plain.query_terms("kauft", lambda term: False) == ["kauft"]
+def test_query_groups_never_shorten_below_three_letters(plain):
+    assert plain.query_groups("fast", {"fa", "fas"}.__contains__) == [("fast", "fas")]
 
 
-def test_query_terms_never_shorten_below_three_letters(plain):
-    known = {"fa"}.__contains__
-    assert plain.query_terms("fast", known) == ["fast"]
+def test_query_groups_put_compound_parts_in_their_own_groups():
+    analyzer = Analyzer(Counter({"sicherheit": 3, "prüfung": 2}))
+    groups = analyzer.query_groups("Sicherheitsprüfung", lambda term: True)
+    assert [len(g) for g in groups][1:] == [1, 1] and len(groups) == 3
+
+
+def test_other_forms_swap_endings_and_drop_ge():
+    forms = other_forms("gekauft")
+    assert {"kaufen", "kauft", "kaufung"} <= forms and "gekauft" not in forms
 
 
 # --- properties --------------------------------------------------------------------------
