@@ -84,9 +84,12 @@ class Engine:
         known = self.index.knows
         if language == "en":
             groups, factors = [], []
-            for members in english.translate_question(question, self.dictionary):
-                terms = {t: 1.0 for m in members for g in self.analyzer.query_groups(m, known)
-                         for t in g}
+            for original, *translations in english.translate_question(question, self.dictionary):
+                # the English word as written (a name, or a word German shares: "Deal"), and
+                # the German translations with their other forms
+                terms = dict.fromkeys(self.analyzer.analyze(original), 1.0) | {
+                    t: 1.0 for m in translations for g in self.analyzer.query_groups(m, known)
+                    for t in g}
                 if terms:
                     groups.append(tuple(terms))
                     factors.append(tuple(terms.values()))

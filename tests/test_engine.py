@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.dictionary import Dictionary
 from bot.engine import MAX_GROUPS, Answers, Engine
 from bot.errors import KnowledgeError
 
@@ -25,6 +26,9 @@ SEED = "2020-08-tiktok-microsoft.txt"
          "Daniel Hartwig"),
         ("Wo wurden 41,8 Grad gemessen?", "2025-07-hitzerekord-deutschland.txt", "41,8 Grad"),
         ("Wie viel kostet ein Streiktag?", "2023-11-bahnstreik-gdl.txt", "100 Millionen Euro"),
+        # the question's verb form differs from the article's ("beginnen", "dauern")
+        ("Wann beginnt der Streik der GDL?", "2023-11-bahnstreik-gdl.txt", "um 22 Uhr beginnen"),
+        ("Wie lange dauert der Bahnstreik?", "2023-11-bahnstreik-gdl.txt", "20 Stunden dauern"),
     ],
 )
 def test_answers_with_the_right_passage(engine, question, article, phrase):
@@ -33,6 +37,19 @@ def test_answers_with_the_right_passage(engine, question, article, phrase):
     top = answers.hits[0].passage
     assert top.article == article
     assert phrase in top.text
+
+
+def test_german_question_words_bring_their_known_other_forms(engine):
+    _, groups, factors = engine.query("Wann beginnt der Streik?")
+    assert groups[0][:2] == ("beginnt", "beginn") and factors[0][:2] == (1.0, 1.0)
+
+
+def test_english_words_are_not_given_german_forms(engine, monkeypatch):
+    dictionary = Dictionary({"take over sth.": ["übernehmen"]})
+    monkeypatch.setattr(engine, "dictionary", dictionary)
+    _, groups, _ = engine.query("Who will take over TikTok?")
+    assert "ubernehm" in groups[0]
+    assert "takt" not in groups[0]  # "take" read as a German verb form of "Takt"
 
 
 def test_microsoft_passage_for_who_buys_tiktok(engine):
