@@ -27,9 +27,10 @@ test: $(STAMP) language-data lint
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks
 
-## eval: retrieval quality on the team's question set
+## eval: retrieval quality on the team's question set and on the holdout
 eval: $(STAMP) language-data
 	$(BIN)/newsbot eval tests/questions.jsonl --knowledge tests/knowledge
+	$(BIN)/newsbot eval tests/holdout/questions.jsonl --knowledge tests/holdout/knowledge
 
 ## index: analyse the knowledge folder once and save the index next to it
 index: $(STAMP)
