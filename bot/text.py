@@ -156,16 +156,21 @@ class Analyzer:
                     for more in self._splits(rest, depth - 1, known):
                         yield [head, *more]
 
-    def query_groups(self, text: str, known: Callable[[str], bool]) -> list[tuple[str, ...]]:
+    def query_groups(
+        self, text: str, known: Callable[[str], bool], limit: int | None = None
+    ) -> list[tuple[str, ...]]:
         """Analyze a question into groups of index terms: each word's stem with the stems of
         its other forms that the index knows.
 
         Snowball keeps German verb endings, participles and -ung nouns apart ("kauft",
         "gekauft", "kaufen" → "kauft", "gekauft", "kauf"; "fordert" vs "Forderung"), so a
-        question's word also matches the passages that use another form of it.
+        question's word also matches the passages that use another form of it. At most
+        `limit` groups: the start of a very long question is what counts.
         """
-        groups = []
+        groups: list[tuple[str, ...]] = []
         for word in words(text):
+            if limit is not None and len(groups) >= limit:
+                break
             terms = self.word_terms(word)
             if not terms:
                 continue
@@ -173,7 +178,7 @@ class Analyzer:
                      and term != terms[0] and known(term)} if word.isalpha() else set()
             groups.append((terms[0], *sorted(forms)))
             groups.extend((term,) for term in terms[1:])
-        return groups
+        return groups[:limit]
 
 
 def other_forms(word: str) -> set[str]:
