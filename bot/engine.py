@@ -94,9 +94,8 @@ class Engine:
                     groups.append(tuple(terms))
                     factors.append(tuple(terms.values()))
             return language, groups[:MAX_GROUPS], factors[:MAX_GROUPS]
-        groups, factors = [], []
+        groups, factors, thesaurus = [], [], self.thesaurus
         for forms in self.analyzer.query_groups(question, known, MAX_GROUPS):
-            thesaurus = self.thesaurus
             synonyms = {s for f in forms for s in thesaurus.synonyms(f)} if thesaurus else set()
             extra = tuple(sorted(s for s in synonyms if s not in forms and known(s)))
             groups.append(forms + extra)

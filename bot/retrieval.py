@@ -23,6 +23,7 @@ from bot.scoring import BM25Params
 
 Group = tuple[str, ...]
 STEP = 65_536  # passages per step of an index build (and 64 steps of postings)
+DENSE = 16  # a group whose postings reach 1/16 of the passages is merged densely, not sorted
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,8 @@ class Index:
             if len(ids) == 1:
                 scores[rows] += weights * members[ids[0]]
                 found.append((rows, credits[0]))
+            elif len(rows) * DENSE >= len(scores):  # many passages: a dense pass, no sort
+                found.append(self._dense_best(ids, members, credits))
             else:  # the best weight of the group's terms, per passage
                 sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
                 member_factors = np.repeat(np.array([members[i] for i in ids]), sizes)
@@ -212,6 +215,25 @@ class Index:
         else:
             scores[candidates] = 0.0
         return hits
+
+    def _dense_best(
+        self, ids: list[int], members: dict[int, float], credits: list[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add a synonym group's best member weight per passage to the scores, member by
+        member over one dense array (linear; sorting millions of postings is not):
+        the group's passages, in order, and the coverage credit each earns."""
+        best = np.zeros(len(self), dtype=np.float32)
+        credit = np.zeros(len(self), dtype=np.float32)
+        for i, earned in zip(ids, credits, strict=True):
+            start, end = self.indptr[i], self.indptr[i + 1]
+            rows = self.indices[start:end]
+            weights = self.weights[start:end] * np.float32(members[i])
+            better = weights > best[rows]
+            best[rows[better]] = weights[better]
+            credit[rows[better]] = earned
+        rows = np.flatnonzero(best)
+        self._scores[rows] += best[rows]
+        return rows, credit[rows].astype(np.float64)
 
     def _contenders(self, found: list[tuple[np.ndarray, float | np.ndarray]], k: int) -> np.ndarray:
         """The passages scoring at least the k-th best score of the group with fewest passages

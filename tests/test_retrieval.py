@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot import retrieval
 from bot.knowledge import Passage
 from bot.retrieval import Index
 from bot.scoring import BM25Params
@@ -190,3 +191,24 @@ def test_zero_factor_member_is_ignored():
     index = _index([["kauf", "a"], ["erwerb", "b"], ["c", "d"]])
     hits = index.search([("kauf", "erwerb")], k=3, factors=[(1.0, 0.0)])
     assert [h.id for h in hits] == [0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_and_sorted_group_merges_agree(monkeypatch, seed):
+    """A synonym group over many passages is merged densely; over few, by sorting: the same
+    scores, order and coverage either way."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(30)]
+    documents = [list(rng.choice(words, size=int(rng.integers(1, 12)))) for _ in range(400)]
+    index = _index(documents)
+    groups = [("w1", "w2", "w3"), ("w4",), ("w5", "w6", "nowhere")]
+    factors = [(1.0, 1.0, 0.5), (1.0,), (1.0, 0.5, 1.0)]
+    results = []
+    for dense in (10**9, 0):  # every multi-term group sorted; every one dense
+        monkeypatch.setattr(retrieval, "DENSE", dense)
+        results.append(index.search(groups, k=20, factors=factors))
+    sorted_hits, dense_hits = results
+    assert [h.id for h in dense_hits] == [h.id for h in sorted_hits]
+    assert [h.score for h in dense_hits] == pytest.approx([h.score for h in sorted_hits])
+    assert [h.coverage for h in dense_hits] == pytest.approx([h.coverage for h in sorted_hits])
+    assert [h.matched for h in dense_hits] == [h.matched for h in sorted_hits]
