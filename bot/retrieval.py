@@ -56,6 +56,8 @@ class Index:
         self.params = params
         self.unseen_idf = scoring.unseen_idf(len(passages), params)
         self._scores = np.zeros(len(passages), dtype=np.float32)
+        self._best: np.ndarray | None = None  # see _dense_best
+        self._credit: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -183,14 +185,15 @@ class Index:
                 else members[i] * min(max(float(self.idf[i]), 0.0), group_idf)
                 for i in ids
             ]
+            sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
+            if len(ids) > 1 and sum(sizes) * DENSE >= len(scores):  # many: dense, no sort
+                found.append(self._dense_best(ids, members, credits))
+                continue
             rows, weights = self._rows(ids)
             if len(ids) == 1:
                 scores[rows] += weights * members[ids[0]]
                 found.append((rows, credits[0]))
-            elif len(rows) * DENSE >= len(scores):  # many passages: a dense pass, no sort
-                found.append(self._dense_best(ids, members, credits))
             else:  # the best weight of the group's terms, per passage
-                sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
                 member_factors = np.repeat(np.array([members[i] for i in ids]), sizes)
                 member_credits = np.repeat(np.array(credits), sizes)
                 order = np.lexsort((-(weights * member_factors), rows))
@@ -222,8 +225,10 @@ class Index:
         """Add a synonym group's best member weight per passage to the scores, member by
         member over one dense array (linear; sorting millions of postings is not):
         the group's passages, in order, and the coverage credit each earns."""
-        best = np.zeros(len(self), dtype=np.float32)
-        credit = np.zeros(len(self), dtype=np.float32)
+        if self._best is None:  # scratch arrays, kept like _scores; best is zeroed after use
+            self._best = np.zeros(len(self), dtype=np.float32)
+            self._credit = np.zeros(len(self), dtype=np.float32)
+        best, credit = self._best, self._credit
         for i, earned in zip(ids, credits, strict=True):
             start, end = self.indptr[i], self.indptr[i + 1]
             rows = self.indices[start:end]
@@ -233,7 +238,9 @@ class Index:
             credit[rows[better]] = earned
         rows = np.flatnonzero(best)
         self._scores[rows] += best[rows]
-        return rows, credit[rows].astype(np.float64)
+        earned = credit[rows].astype(np.float64)
+        best[rows] = 0.0
+        return rows, earned
 
     def _contenders(self, found: list[tuple[np.ndarray, float | np.ndarray]], k: int) -> np.ndarray:
         """The passages scoring at least the k-th best score of the group with fewest passages
