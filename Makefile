@@ -39,7 +39,7 @@ index: $(STAMP)
 ## bench: the scale benchmark (1k…1M passages; SIZES=1000,10000 for a quick run)
 SIZES ?= 1000,10000,100000,1000000
 bench: $(STAMP)
-	$(BIN)/newsbot bench --sizes $(SIZES)
+	$(BIN)/python benchmarks/bench.py --sizes $(SIZES)
 
 ## load: 50 users × 10 questions through the real bot and the local Bot API stand-in
 PASSAGES ?= 1000000

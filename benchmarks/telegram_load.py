@@ -26,9 +26,10 @@ from telegram.ext import TypeHandler
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import bench  # noqa: E402  (benchmarks/bench.py, next to this file)
 from fake_botapi import FakeBotAPI  # noqa: E402
 
-from bot import bench, indexing, storage  # noqa: E402
+from bot import indexing, storage  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.loading import warm_up  # noqa: E402
 from bot.telegram_app import build_application, freeze_heap  # noqa: E402

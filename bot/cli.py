@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.config import load_settings
 from bot.errors import NewsbotError
 
 log = logging.getLogger("newsbot")
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"  # source checkout
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = with_knowledge(sub.add_parser("run", help="run the Telegram bot"))
     run.add_argument("--webhook", action="store_true", help="serve a webhook, not polling")
     with_knowledge(sub.add_parser("index", help="analyse the knowledge folder and save it"))
-    bench = sub.add_parser("bench", help="the scale benchmark on a synthetic corpus")
+    bench = sub.add_parser("bench", help="the scale benchmark (benchmarks/bench.py, `make bench`)")
     bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000",
                        help="passage counts, a,b,c")
     bench.add_argument("--questions", type=int, default=200)
@@ -69,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet = command in ("ask", "chat", "eval", "bench")
         _setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
         if command == "bench":
-            from bot.bench import run_benchmark
-
-            return run_benchmark(args.sizes, args.questions, reference=not args.no_reference)
+            return _bench(args)
         if command == "run":
             from bot.telegram_app import run_bot
 
@@ -84,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Run the benchmark of the source checkout (it is not part of the installed package)."""
+    if not BENCHMARK.is_file():
+        raise NewsbotError("the benchmark lives in a source checkout: run `make bench` there")
+    sizes = ",".join(map(str, args.sizes))
+    command = [sys.executable, str(BENCHMARK), "--sizes", sizes, "--questions",
+               str(args.questions), *(["--no-reference"] if args.no_reference else [])]
+    return subprocess.call(command)
 
 
 def _setup_logging(level: str) -> None:

@@ -1,14 +1,19 @@
-"""`newsbot bench`: build, save, load and question newsbot on a synthetic German-like corpus.
+"""The scale benchmark (`make bench`): build, save, load and question newsbot on a synthetic
+German-like corpus.
 
 The corpus is reproducible (seeded): 200,000 invented words of German syllables and endings
 with Zipf frequencies (short words frequent), some capitalised, some closed or hyphenated
 compounds, mixed with real stopwords: ~80 words in sentences of ~12 a passage. Each stage of
 each size runs in a fresh process, so memory peaks (VmHWM) don't mix and the load is a cold
 start (with a warm page cache). The reference is plain rank-bm25 on the same analysed terms.
+
+    .venv/bin/python benchmarks/bench.py --sizes 1000,10000,100000,1000000   # README figures
+    .venv/bin/python benchmarks/bench.py --sizes 1000,10000                  # a quick look
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
@@ -25,6 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rank_bm25
+
+from bot import indexing, storage
+from bot.knowledge import Article
+from bot.retrieval import Index
 
 SEED, VOCABULARY, PER_ARTICLE = 6, 200_000, 10
 STOPS = ("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch "
@@ -63,8 +73,6 @@ def make_words(seed: int) -> list[str]:
 def make_corpus(n: int, count: int) -> tuple[list[Any], list[str]]:
     """n passages (PER_ARTICLE per article) and `count` questions of 2–6 words, each word
     frequent (drawn by corpus frequency) or rare (any word the corpus uses) at even odds."""
-    from bot.knowledge import Article
-
     rng = np.random.default_rng(SEED)
     plain = np.array(make_words(SEED) + STOPS, dtype=object)
     forms = [plain, plain + ".", np.array([w.capitalize() for w in plain], dtype=object)]
@@ -107,10 +115,7 @@ def _mb(field: str) -> int:
 
 
 def _build(n: int, count: int, work: str) -> Result:
-    """Fresh process: the `newsbot index` pipeline (indexing.build_engine), then save."""
-    from bot import indexing, storage
-    from bot.retrieval import Index
-
+    """Fresh process: the `newsbot index` pipeline (`indexing.build_engine`), then save."""
     articles, questions = make_corpus(n, count)
     spent: list[float] = []  # calls of Index.build / Index.from_*; the rest of a build is analysis
     for name in [m for m in vars(Index) if m == "build" or m.startswith("from_")]:
@@ -147,8 +152,6 @@ def _clock(function: Any, *args: Any, **kwargs: Any) -> tuple[float, Any]:
 
 def _serve(work: str) -> Result:
     """Fresh process: cold load of the saved index, then the questions."""
-    from bot import storage
-
     load_s, engine = _clock(storage.load, Path(work, "index"))
     load_mb, questions = _mb("VmRSS"), json.loads(Path(work, "questions.json").read_text())
     queries = [engine.query(q)[1:] for q in questions]  # (groups, factors), as `ask` makes them
@@ -167,10 +170,6 @@ def _serve(work: str) -> Result:
 
 def _reference(work: str, queries: list[list[str] | None], top: list[list[int]]) -> Result:
     """Fresh process: plain rank-bm25 on the same analysed passages and questions."""
-    import rank_bm25
-
-    from bot import storage
-
     engine = storage.load(Path(work, "index"))
     documents = [engine.analyzer.analyze(p.text) for p in engine.index.passages]
     params = json.loads(Path(work, "index", "manifest.json").read_text())["params"]
@@ -258,3 +257,29 @@ def table(results: list[Result]) -> str:
             f"| {r['search_p50_ms']:.2f} / {r['search_p99_ms']:.2f} "
             f"| {r['ask_p50_ms']:.1f} / {r['ask_p99_ms']:.1f} | {' | '.join(ref)} |")
     return "\n".join(lines)
+
+
+def sizes(text: str) -> list[int]:
+    """Passage counts from `a,b,c`."""
+    try:
+        found = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        found = []
+    if not found or min(found) < 1:
+        raise argparse.ArgumentTypeError(f"expected passage counts like 1000,10000, not {text!r}")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=sizes, default="1000,10000,100000",
+                        help="passage counts, a,b,c")
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
+    args = parser.parse_args(argv)
+    return run_benchmark(args.sizes, args.questions, reference=not args.no_reference)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
