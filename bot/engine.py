@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import english
-from bot.dictionary import Dictionary
 from bot.knowledge import Article, load_articles
+from bot.language import english
+from bot.language.dictionary import Dictionary
+from bot.language.german import Analyzer
+from bot.language.thesaurus import Thesaurus, default_thesaurus
 from bot.rerank import rerank
 from bot.retrieval import Group, Hit, Index
-from bot.text import Analyzer
-from bot.thesaurus import Thesaurus, default_thesaurus
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import replies
-from bot.english import detect_language
+from bot.language.english import detect_language
 from bot.loading import example_question
 
 log = logging.getLogger(__name__)

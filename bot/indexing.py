@@ -21,15 +21,15 @@ import numpy as np
 
 from bot.engine import Engine
 from bot.knowledge import Article, article_passages
+from bot.language.german import Analyzer, words
 from bot.retrieval import Index
-from bot.text import Analyzer, words
 
 PARALLEL_FROM = 20_000  # passages: from here on, analyse in one worker process per core
 CHUNK = 20_000  # passages a worker tokenizes at a time
 
 
 def tokenize(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The distinct words of the texts (`text.words`), all their words as int32 ids into
+    """The distinct words of the texts (`german.words`), all their words as int32 ids into
     them, text after text, and how many words each text has."""
     types: dict[str, int] = {}
     add, ids = types.setdefault, array("i")

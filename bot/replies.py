@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection
 
 from bot.engine import Answers, Engine
 from bot.knowledge import Article, Passage
-from bot.text import TOKEN_RE
+from bot.language.german import TOKEN_RE
 
 TELEGRAM_LIMIT = 4096
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.knowledge import split_sentences
+from bot.language.german import Analyzer
 from bot.retrieval import Group, Hit, Index
-from bot.text import Analyzer
 
 WINDOW = 2  # sentences
 WEIGHT = 0.5  # the window score's weight next to the passage's BM25 score

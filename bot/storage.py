@@ -27,9 +27,9 @@ from bot.engine import Engine
 from bot.errors import IndexFileError
 from bot.indexing import build_engine
 from bot.knowledge import Article, Passage, article_files, load_articles
+from bot.language.german import Analyzer
 from bot.retrieval import Index
 from bot.scoring import BM25Params
-from bot.text import Analyzer
 
 log = logging.getLogger(__name__)
 FORMAT = 2  # 2: words.json (the analysed words) added

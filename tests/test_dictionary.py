@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dictionary import (
+from bot.language.dictionary import (
     DEFAULT_DICTIONARY,
     Dictionary,
     DictionaryError,
@@ -164,7 +164,7 @@ def test_cache_is_used_without_reparsing(tmp_path, monkeypatch):
     def fail(_path):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr("bot.dictionary.parse_dictionary", fail)
+    monkeypatch.setattr("bot.language.dictionary.parse_dictionary", fail)
     assert load_dictionary(index, cache).translations("take over") == ("übernehmen",)
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dictionary import Dictionary
 from bot.engine import MAX_GROUPS, Answers, Engine
 from bot.errors import KnowledgeError
+from bot.language.dictionary import Dictionary
 
 SEED = "2020-08-tiktok-microsoft.txt"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dictionary import Dictionary
-from bot.english import (
+from bot.language.dictionary import Dictionary
+from bot.language.english import (
     ENGLISH_STOPWORDS,
     detect_language,
     lemma_candidates,

@@ -11,8 +11,8 @@ import pytest
 from bot import replies
 from bot.engine import Answers
 from bot.knowledge import Article, Passage
+from bot.language.german import Analyzer
 from bot.retrieval import Hit
-from bot.text import Analyzer
 
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ENTITY_RE = re.compile(r"&(?:amp|lt|gt|quot|#x?[0-9a-fA-F]+);")

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bot import cache
+from bot.language import cache
 
 DEFAULT_DICTIONARY = Path("/usr/share/dictd/freedict-eng-deu.index")
 MAX_KEY_WORDS = 4  # longer headwords are sentences/idioms that questions never contain

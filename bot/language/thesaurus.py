@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from bot import cache
-from bot.text import Analyzer, is_content, normalize
+from bot.language import cache
+from bot.language.german import Analyzer, is_content, normalize
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import Stemmer
 
-from bot.stopwords import GERMAN_STOPWORDS
+from bot.language.stopwords import GERMAN_STOPWORDS
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-‐‑][^\W_]+)*")
 PART_RE = re.compile(r"[^\W_]+")  # TOKEN_RE's tokens split at their hyphens

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.dictionary import Dictionary
+from bot.language.dictionary import Dictionary
 
 MAX_GROUP_TRANSLATIONS = 12
 

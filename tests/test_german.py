@@ -1,4 +1,4 @@
-"""bot.text: tokens, casefolding, stopwords, compounds and stems."""
+"""bot.language.german: tokens, casefolding, stopwords, compounds and stems."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import Analyzer, count_words, is_content, normalize, other_forms, words
+from bot.language.german import Analyzer, count_words, is_content, normalize, other_forms, words
 
 
 @pytest.fixture(scope="module")
