@@ -33,7 +33,7 @@ import numpy as np
 import rank_bm25
 
 from bot import indexing, storage
-from bot.knowledge import Article
+from bot.knowledge.articles import Article
 from bot.retrieval import Index
 
 SEED, VOCABULARY, PER_ARTICLE = 6, 200_000, 10

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge import Article, load_articles
+from bot.knowledge.articles import Article, load_articles
 from bot.language import english
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer

@@ -20,7 +20,8 @@ from multiprocessing import get_context
 import numpy as np
 
 from bot.engine import Engine
-from bot.knowledge import Article, article_passages
+from bot.knowledge.articles import Article
+from bot.knowledge.passages import article_passages
 from bot.language.german import Analyzer, words
 from bot.retrieval import Index
 

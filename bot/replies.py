@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable, Collection
 
 from bot.engine import Answers, Engine
-from bot.knowledge import Article, Passage
+from bot.knowledge.articles import Article
+from bot.knowledge.passages import Passage
 from bot.language.german import TOKEN_RE
 
 TELEGRAM_LIMIT = 4096

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.knowledge import split_sentences
+from bot.knowledge.sentences import split_sentences
 from bot.language.german import Analyzer
 from bot.retrieval import Group, Hit, Index
 

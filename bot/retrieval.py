@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import scoring
-from bot.knowledge import Passage
+from bot.knowledge.passages import Passage
 from bot.scoring import BM25Params
 
 Group = tuple[str, ...]

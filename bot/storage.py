@@ -26,7 +26,8 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import IndexFileError
 from bot.indexing import build_engine
-from bot.knowledge import Article, Passage, article_files, load_articles
+from bot.knowledge.articles import Article, article_files, load_articles
+from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
 from bot.retrieval import Index
 from bot.scoring import BM25Params

@@ -226,7 +226,7 @@ class _TwoHits:
 
     def ask(self, question: str, k: int = 3):
         from bot.engine import Answers
-        from bot.knowledge import Passage
+        from bot.knowledge.passages import Passage
         from bot.retrieval import Hit
 
         passages = [Passage("a.txt", "T", None, None, i, text)

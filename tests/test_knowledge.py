@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import KnowledgeError
-from bot.knowledge import (
-    MAX_PASSAGE_CHARS,
-    TITLE_CHARS,
-    article_files,
-    article_passages,
-    load_articles,
-    parse_article,
-    split_paragraph,
-    split_sentences,
-)
+from bot.knowledge.articles import TITLE_CHARS, article_files, load_articles, parse_article
+from bot.knowledge.passages import MAX_PASSAGE_CHARS, article_passages, split_paragraph
+from bot.knowledge.sentences import split_sentences
 
 KNOWLEDGE = Path(__file__).parent / "knowledge"
 SEED = KNOWLEDGE / "2020-08-tiktok-microsoft.txt"
@@ -243,7 +236,7 @@ def test_bad_files_are_skipped_with_a_warning(tmp_path, caplog):
     (folder / "gut.txt").write_text("Ein guter Artikel. Mit Text.", encoding="utf-8")
     (folder / "latin1.txt").write_bytes("Größe und Übernahme.".encode("latin-1"))
     (folder / "leer.md").write_text("", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="bot.knowledge"):
+    with caplog.at_level(logging.WARNING, logger="bot.knowledge.articles"):
         articles = load_articles(folder)
     assert [a.name for a in articles] == ["gut.txt"]
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -29,7 +29,7 @@ from telegram import Update
 
 from bot import handlers, replies
 from bot.config import Settings
-from bot.knowledge import Passage
+from bot.knowledge.passages import Passage
 from bot.telegram_app import build_application
 
 TOKEN = "123456789:AAH" + "PropertyTestsNotARealToken_abcde"

@@ -10,7 +10,8 @@ import pytest
 
 from bot import replies
 from bot.engine import Answers
-from bot.knowledge import Article, Passage
+from bot.knowledge.articles import Article
+from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
 from bot.retrieval import Hit
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import rank_bm25
 
-from bot.knowledge import Passage
+from bot.knowledge.passages import Passage
 from bot.retrieval import Index
 from bot.scoring import BM25Params, idf, tf_weight, unseen_idf
 

@@ -13,7 +13,7 @@ import pytest
 from bot import storage
 from bot.config import Settings
 from bot.errors import IndexFileError, KnowledgeError
-from bot.knowledge import Passage
+from bot.knowledge.passages import Passage
 
 QUESTIONS = [
     "Wer will Tiktok kaufen?",

@@ -1,4 +1,4 @@
-"""Knowledge loading: article files → Article records → passages that read well on a phone.
+"""Article files → Article records: the knowledge folder, each file's metadata and paragraphs.
 
 An article is a UTF-8 `.txt` or `.md` file; paragraphs are separated by blank lines. Optional
 metadata comes first, either as the wire-service prefix `date 2020-08 REDMOND/WASHINGTON: ...`
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import KnowledgeError
+from bot.knowledge.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
-MAX_PASSAGE_CHARS = 700  # longer paragraphs are cut at sentence boundaries
 TITLE_CHARS = 120
 
 PREFIX_RE = re.compile(
@@ -25,13 +25,6 @@ PREFIX_RE = re.compile(
     r"(?:(?P<dateline>[A-ZÄÖÜ][A-ZÄÖÜa-zäöüß./ ()-]{1,60}?):\s+)?"
 )
 HEADER_RE = re.compile(r"^(title|date|dateline):\s*(.+)$", re.IGNORECASE)
-# Abbreviations after which a period does not end a German sentence.
-ABBREVIATIONS = frozenset(
-    "z.b zb u.a ua d.h dh bzw usw etc ca nr dr prof st vgl inkl ggf evtl mio mrd "
-    "tsd jh jhd chr bspw sog abs art str tel dt engl franz mr mrs ms vs no jan feb "
-    "mär apr jun jul aug sep sept okt nov dez hr fr co".split()
-)
-SENTENCE_END_RE = re.compile(r"[.!?…]+[»«\"“”'’)]*\s+(?=[\"„“«»(]?[A-ZÄÖÜ0-9])")
 
 
 @dataclass(frozen=True)
@@ -43,56 +36,6 @@ class Article:
     date: str | None
     dateline: str | None
     paragraphs: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A piece of an article shown as an answer; `text` is exactly as written."""
-
-    article: str
-    title: str
-    date: str | None
-    dateline: str | None
-    position: int  # 0-based order within the article
-    text: str
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split German prose into sentences, never inside abbreviations, ordinals or names."""
-    sentences: list[str] = []
-    start = 0
-    for match in SENTENCE_END_RE.finditer(text):
-        before = text[start : match.start() + 1]
-        last_word = re.search(r"(\S+)$", before[:-1] if before.endswith(".") else "")
-        if match.group().startswith(".") and last_word:
-            word = last_word.group(1).lower().strip("(«»\"„“")
-            if word.rstrip(".") in ABBREVIATIONS or re.fullmatch(r"\d{1,2}|[a-zäöü]", word):
-                continue  # "z.B. Apple", "Nr. 5", "am 5. August", "Donald J. Trump"
-        sentences.append(text[start : match.end()].strip())
-        start = match.end()
-    if text[start:].strip():
-        sentences.append(text[start:].strip())
-    return sentences
-
-
-def split_paragraph(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
-    """Cut a long paragraph into balanced runs of whole sentences of at most ~limit chars."""
-    if len(paragraph) <= limit:
-        return [paragraph]
-    sentences = split_sentences(paragraph)
-    parts = max(2, -(-len(paragraph) // limit))
-    target = len(paragraph) / parts
-    chunks: list[str] = []
-    current: list[str] = []
-    for sentence in sentences:
-        size = sum(len(s) + 1 for s in current)
-        if current and (size + len(sentence) > limit or size >= target):
-            chunks.append(" ".join(current))
-            current = []
-        current.append(sentence)
-    if current:
-        chunks.append(" ".join(current))
-    return chunks
 
 
 def parse_article(name: str, text: str) -> Article:
@@ -123,15 +66,6 @@ def parse_article(name: str, text: str) -> Article:
 def _first_sentence(paragraph: str) -> str:
     sentence = split_sentences(paragraph)[0].rstrip(".")
     return sentence if len(sentence) <= TITLE_CHARS else sentence[: TITLE_CHARS - 1] + "…"
-
-
-def article_passages(article: Article) -> list[Passage]:
-    """Split an article into passages: about a paragraph each."""
-    texts = [chunk for paragraph in article.paragraphs for chunk in split_paragraph(paragraph)]
-    return [
-        Passage(article.name, article.title, article.date, article.dateline, i, text)
-        for i, text in enumerate(texts)
-    ]
 
 
 def article_files(folder: Path) -> list[Path]:

@@ -1,0 +1,1 @@
+"""Knowledge: article files → articles (`articles`) → sentences and passages (`passages`)."""
