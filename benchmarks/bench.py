@@ -34,7 +34,7 @@ import rank_bm25
 
 from bot import indexing, storage
 from bot.knowledge.articles import Article
-from bot.retrieval import Index
+from bot.search.index import Index
 
 SEED, VOCABULARY, PER_ARTICLE = 6, 200_000, 10
 STOPS = ("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch "

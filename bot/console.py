@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 
 from bot import replies
 from bot.config import Settings
-from bot.engine import Engine
 from bot.evaluate import evaluate, read_questions, report
 from bot.loading import example_question, load_engine
+from bot.search.engine import Engine
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:

@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine import Engine
 from bot.errors import NewsbotError
+from bot.search.engine import Engine
 
 
 @dataclass

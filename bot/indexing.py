@@ -19,11 +19,11 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from bot.engine import Engine
 from bot.knowledge.articles import Article
 from bot.knowledge.passages import article_passages
 from bot.language.german import Analyzer, words
-from bot.retrieval import Index
+from bot.search.engine import Engine
+from bot.search.index import Index
 
 PARALLEL_FROM = 20_000  # passages: from here on, analyse in one worker process per core
 CHUNK = 20_000  # passages a worker tokenizes at a time

@@ -7,10 +7,10 @@ import re
 import time
 
 from bot.config import Settings
-from bot.engine import Engine
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
 from bot.language.thesaurus import default_thesaurus
+from bot.search.engine import Engine
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ import html
 import json
 from collections.abc import Callable, Collection
 
-from bot.engine import Answers, Engine
 from bot.knowledge.articles import Article
 from bot.knowledge.passages import Passage
 from bot.language.german import TOKEN_RE
+from bot.search.engine import Answers, Engine
 
 TELEGRAM_LIMIT = 4096
 

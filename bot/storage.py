@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
-from bot.engine import Engine
 from bot.errors import IndexFileError
 from bot.indexing import build_engine
 from bot.knowledge.articles import Article, article_files, load_articles
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
-from bot.retrieval import Index
-from bot.scoring import BM25Params
+from bot.search.engine import Engine
+from bot.search.index import Index
+from bot.search.scoring import BM25Params
 
 log = logging.getLogger(__name__)
 FORMAT = 2  # 2: words.json (the analysed words) added

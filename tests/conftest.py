@@ -49,7 +49,7 @@ def restore_logging():
 @pytest.fixture(scope="session")
 def engine():
     """The engine over tests/knowledge, built once (no dictionary: German questions only)."""
-    from bot.engine import Engine
+    from bot.search.engine import Engine
 
     return Engine.from_folder(KNOWLEDGE)
 

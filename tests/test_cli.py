@@ -225,9 +225,9 @@ class _TwoHits:
     """An engine stand-in whose second hit holds the gold phrase."""
 
     def ask(self, question: str, k: int = 3):
-        from bot.engine import Answers
         from bot.knowledge.passages import Passage
-        from bot.retrieval import Hit
+        from bot.search.engine import Answers
+        from bot.search.index import Hit
 
         passages = [Passage("a.txt", "T", None, None, i, text)
                     for i, text in enumerate(["erste Stelle", "zweite Stelle mit Gold"])]

@@ -1,4 +1,4 @@
-"""bot.engine: questions in, passages (or an honest abstention) out."""
+"""bot.search.engine: questions in, passages (or an honest abstention) out."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine import MAX_GROUPS, Answers, Engine
 from bot.errors import KnowledgeError
 from bot.language.dictionary import Dictionary
+from bot.search.engine import MAX_GROUPS, Answers, Engine
 
 SEED = "2020-08-tiktok-microsoft.txt"
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot import scoring
 from bot.knowledge.passages import Passage
-from bot.scoring import BM25Params
+from bot.search import scoring
+from bot.search.scoring import BM25Params
 
 Group = tuple[str, ...]
 STEP = 65_536  # passages per step of an index build (and 64 steps of postings)

@@ -1,14 +1,14 @@
-"""bot.retrieval: Index.build / search with structured queries, and Hit.coverage."""
+"""bot.search.index: Index.build / search with structured queries, and Hit.coverage."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bot import retrieval
 from bot.knowledge.passages import Passage
-from bot.retrieval import Index
-from bot.scoring import BM25Params
+from bot.search import index as search_index
+from bot.search.index import Index
+from bot.search.scoring import BM25Params
 
 SYNONYMS = tuple(f"syn{i}" for i in range(10))
 
@@ -205,7 +205,7 @@ def test_dense_and_sorted_group_merges_agree(monkeypatch, seed):
     factors = [(1.0, 1.0, 0.5), (1.0,), (1.0, 0.5, 1.0)]
     results = []
     for dense in (10**9, 0):  # every multi-term group sorted; every one dense
-        monkeypatch.setattr(retrieval, "DENSE", dense)
+        monkeypatch.setattr(search_index, "DENSE", dense)
         results.append(index.search(groups, k=20, factors=factors))
     sorted_hits, dense_hits = results
     assert [h.id for h in dense_hits] == [h.id for h in sorted_hits]

@@ -17,8 +17,8 @@ from bot.language import english
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer
 from bot.language.thesaurus import Thesaurus, default_thesaurus
-from bot.rerank import rerank
-from bot.retrieval import Group, Hit, Index
+from bot.search.index import Group, Hit, Index
+from bot.search.rerank import rerank
 
 log = logging.getLogger(__name__)
 
