@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import rank_bm25
 
-from bot import indexing, storage
+from bot.indexing import build, storage
 from bot.knowledge.articles import Article
 from bot.search.index import Index
 
@@ -115,13 +115,13 @@ def _mb(field: str) -> int:
 
 
 def _build(n: int, count: int, work: str) -> Result:
-    """Fresh process: the `newsbot index` pipeline (`indexing.build_engine`), then save."""
+    """Fresh process: the `newsbot index` pipeline (`build.build_engine`), then save."""
     articles, questions = make_corpus(n, count)
     spent: list[float] = []  # calls of Index.build / Index.from_*; the rest of a build is analysis
     for name in [m for m in vars(Index) if m == "build" or m.startswith("from_")]:
         setattr(Index, name, classmethod(_timed(getattr(Index, name).__func__, spent)))
     corpus_mb = _mb("VmRSS")
-    build_s, engine = _clock(indexing.build_engine, articles)
+    build_s, engine = _clock(build.build_engine, articles)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     peak = _mb("VmHWM") + workers  # + analysis worker processes, if any (an upper bound)
     Path(work, "knowledge").mkdir()  # save() fingerprints a folder: one placeholder file

@@ -29,9 +29,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import bench  # noqa: E402  (benchmarks/bench.py, next to this file)
 from fake_botapi import FakeBotAPI  # noqa: E402
 
-from bot import indexing, storage  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.loading import warm_up  # noqa: E402
+from bot.indexing import build, storage  # noqa: E402
+from bot.indexing.loading import warm_up  # noqa: E402
 from bot.telegram_app import build_application, freeze_heap  # noqa: E402
 
 TOKEN = "123456789:AAHloadTESTloadTESTloadTESTloadTEST1"
@@ -45,7 +45,7 @@ async def run(passages: int, users: int, questions: int, think: float) -> int:
         folder = Path(work, "knowledge")
         folder.mkdir()
         Path(folder, "synthetic.txt").write_text("newsbot load test\n")
-        storage.save(indexing.build_engine(articles), folder, Path(work, "index"))
+        storage.save(build.build_engine(articles), folder, Path(work, "index"))
         del articles
         engine = storage.load(Path(work, "index"))
         warm_up(engine)

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from bot import replies
 from bot.config import Settings
 from bot.evaluate import evaluate, read_questions, report
-from bot.loading import example_question, load_engine
+from bot.indexing.loading import example_question, load_engine
+from bot.indexing.storage import build_and_save
 from bot.search.engine import Engine
 
 
@@ -96,8 +97,6 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def index_command(settings: Settings, args: argparse.Namespace) -> int:
     """Analyse the knowledge folder once and save the index next to it."""
-    from bot.storage import build_and_save
-
     build_and_save(settings, progress=True)
     return 0
 

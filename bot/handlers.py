@@ -23,8 +23,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.indexing.loading import example_question
 from bot.language.english import detect_language
-from bot.loading import example_question
 
 log = logging.getLogger(__name__)
 MORE = "more"  # callback data: "more:<rank>:<question start>", at most 64 bytes

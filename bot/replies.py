@@ -10,6 +10,7 @@ import html
 import json
 from collections.abc import Callable, Collection
 
+from bot.indexing.loading import example_question
 from bot.knowledge.articles import Article
 from bot.knowledge.passages import Passage
 from bot.language.german import TOKEN_RE
@@ -207,8 +208,6 @@ def sources_html(articles: Collection[Article], language: str) -> str:
 
 def inline_results(engine: Engine, query: str, language: str) -> list[dict[str, str]]:
     """Inline mode: up to 5 passages (id, title, description, html); a hint when empty."""
-    from bot.loading import example_question
-
     if not query or not any(ch.isalnum() for ch in query):
         example = example_question(engine, language)
         hint = text("empty", language, example=example)

@@ -36,7 +36,7 @@ from bot.config import Settings
 from bot.delivery import NewsbotApplication, PatientRateLimiter, QuietInvalidToken
 from bot.errors import ConfigError, NewsbotError
 from bot.flood import FloodGate
-from bot.loading import load_engine
+from bot.indexing.loading import load_engine
 from bot.logs import add_secret
 
 log = logging.getLogger(__name__)

@@ -49,9 +49,9 @@ def restore_logging():
 @pytest.fixture(scope="session")
 def engine():
     """The engine over tests/knowledge, built once (no dictionary: German questions only)."""
-    from bot.search.engine import Engine
+    from bot.indexing.build import build_engine_from_folder
 
-    return Engine.from_folder(KNOWLEDGE)
+    return build_engine_from_folder(KNOWLEDGE)
 
 
 @pytest.fixture

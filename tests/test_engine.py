@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import KnowledgeError
+from bot.indexing.build import build_engine_from_folder
 from bot.language.dictionary import Dictionary
-from bot.search.engine import MAX_GROUPS, Answers, Engine
+from bot.search.engine import MAX_GROUPS, Answers
 
 SEED = "2020-08-tiktok-microsoft.txt"
 
@@ -158,7 +159,7 @@ def test_german_question_is_german(engine):
 
 
 def test_stricter_threshold_abstains_more(tmp_path):
-    engine = Engine.from_folder(Path(__file__).parent / "knowledge")
+    engine = build_engine_from_folder(Path(__file__).parent / "knowledge")
     engine.min_coverage = 1.01
     assert not engine.ask("Wer will Tiktok kaufen?").found
     engine.min_coverage = 0.0
@@ -177,7 +178,7 @@ def test_single_short_article(tmp_path):
     folder = tmp_path / "k"
     folder.mkdir()
     (folder / "a.txt").write_text("Der Zauberwürfel-Weltrekord fiel in Kiel.", encoding="utf-8")
-    engine = Engine.from_folder(folder)
+    engine = build_engine_from_folder(folder)
     answers = engine.ask("Wo fiel der Zauberwürfel-Weltrekord?")
     assert answers.found
     assert answers.hits[0].passage.text == "Der Zauberwürfel-Weltrekord fiel in Kiel."
@@ -185,7 +186,7 @@ def test_single_short_article(tmp_path):
 
 def test_missing_folder_is_a_knowledge_error(tmp_path):
     with pytest.raises(KnowledgeError):
-        Engine.from_folder(tmp_path / "nowhere")
+        build_engine_from_folder(tmp_path / "nowhere")
 
 
 @settings(max_examples=60, deadline=None)

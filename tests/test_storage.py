@@ -1,4 +1,4 @@
-"""bot.storage: the saved index — same answers, staleness, rebuilds, corruption."""
+"""bot.indexing.storage: the saved index — same answers, staleness, rebuilds, corruption."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import storage
 from bot.config import Settings
 from bot.errors import IndexFileError, KnowledgeError
+from bot.indexing import storage
 from bot.knowledge.passages import Passage
 
 QUESTIONS = [
@@ -112,7 +112,7 @@ def test_is_current_ignores_non_article_files(saved):
 
 def test_open_index_loads_a_current_index(saved, caplog):
     _, settings = saved
-    with caplog.at_level(logging.INFO, logger="bot.storage"):
+    with caplog.at_level(logging.INFO, logger="bot.indexing.storage"):
         engine = storage.open_index(settings)
     assert isinstance(engine.index.passages, storage.PassageStore)
     assert any("loaded saved index" in r.getMessage() for r in caplog.records)
@@ -180,7 +180,7 @@ def _corrupt_and_ask(saved, name, damage):
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
 def test_corrupt_index_is_rebuilt_with_a_warning(saved, caplog, case):
     name, damage = CORRUPTIONS[case]
-    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+    with caplog.at_level(logging.WARNING, logger="bot.indexing.storage"):
         answers = _corrupt_and_ask(saved, name, damage)
     assert answers.found
     assert "Microsoft" in answers.hits[0].passage.text

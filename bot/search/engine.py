@@ -10,13 +10,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.knowledge.articles import Article, load_articles
+from bot.knowledge.articles import Article
 from bot.language import english
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer
-from bot.language.thesaurus import Thesaurus, default_thesaurus
+from bot.language.thesaurus import Thesaurus
 from bot.search.index import Group, Hit, Index
 from bot.search.rerank import rerank
 
@@ -66,16 +65,6 @@ class Engine:
         self.min_coverage = min_coverage
         self.thesaurus = thesaurus
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_folder(cls, folder: Path, dictionary: Dictionary | None = None) -> Engine:
-        """Load every article of a knowledge folder and index it (`indexing.build_engine`, the
-        pipeline `newsbot index` uses), with the system thesaurus."""
-        from bot.indexing import build_engine  # indexing builds Engines: import late
-
-        engine = build_engine(load_articles(folder))
-        engine.dictionary, engine.thesaurus = dictionary, default_thesaurus()
-        return engine
 
     def query(self, question: str) -> tuple[str, list[Group], list[tuple[float, ...]]]:
         """The question's language, its structured query (groups of index terms) and each

@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.errors import IndexFileError
-from bot.indexing import build_engine
+from bot.indexing.build import build_engine
 from bot.knowledge.articles import Article, article_files, load_articles
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer

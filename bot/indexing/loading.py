@@ -7,6 +7,7 @@ import re
 import time
 
 from bot.config import Settings
+from bot.indexing.storage import open_index
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
 from bot.language.thesaurus import default_thesaurus
@@ -36,8 +37,6 @@ def load_english(settings: Settings) -> Dictionary | None:
 def load_engine(settings: Settings, with_dictionary: bool = True, strict: bool = False) -> Engine:
     """Load the knowledge folder (from its saved index when that is current), the thesaurus and
     the dictionary. `strict`: a broken article file is an error, not a skipped warning."""
-    from bot.storage import open_index
-
     engine = open_index(settings, strict=strict)
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:

@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge.articles import Article
+from bot.knowledge.articles import Article, load_articles
 from bot.knowledge.passages import article_passages
+from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer, words
+from bot.language.thesaurus import default_thesaurus
 from bot.search.engine import Engine
 from bot.search.index import Index
 
@@ -64,6 +67,14 @@ def build_engine(articles: list[Article], progress: bool = False) -> Engine:
         print("\ranalysing passages 100%", file=sys.stderr)
     index = Index.from_words(passages, word_terms, token_ids, lengths)
     return Engine(articles, index, analyzer)
+
+
+def build_engine_from_folder(folder: Path, dictionary: Dictionary | None = None) -> Engine:
+    """Load every article of a knowledge folder and index it (`build_engine`, the pipeline
+    `newsbot index` uses), with the system thesaurus."""
+    engine = build_engine(load_articles(folder))
+    engine.dictionary, engine.thesaurus = dictionary, default_thesaurus()
+    return engine
 
 
 def _analyse(
