@@ -32,7 +32,7 @@ from fake_botapi import FakeBotAPI  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.indexing import build, storage  # noqa: E402
 from bot.indexing.loading import warm_up  # noqa: E402
-from bot.telegram_app import build_application, freeze_heap  # noqa: E402
+from bot.telegram.app import build_application, freeze_heap  # noqa: E402
 
 TOKEN = "123456789:AAHloadTESTloadTESTloadTESTloadTEST1"
 

@@ -13,9 +13,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, console
 from bot.config import load_settings
 from bot.errors import NewsbotError
+from bot.logs import setup_logging
+from bot.telegram.app import run_bot
 
 log = logging.getLogger("newsbot")
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"  # source checkout
@@ -69,15 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             settings = replace(settings, knowledge_dir=args.knowledge)
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench")
-        _setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
+        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
         if command == "bench":
             return _bench(args)
         if command == "run":
-            from bot.telegram_app import run_bot
-
             return run_bot(settings, webhook=getattr(args, "webhook", False))
-        from bot import console
-
         return console.COMMANDS[command](settings, args)
     except NewsbotError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
@@ -94,9 +92,3 @@ def _bench(args: argparse.Namespace) -> int:
     command = [sys.executable, str(BENCHMARK), "--sizes", sizes, "--questions",
                str(args.questions), *(["--no-reference"] if args.no_reference else [])]
     return subprocess.call(command)
-
-
-def _setup_logging(level: str) -> None:
-    from bot.logs import setup_logging
-
-    setup_logging(level)

@@ -1,10 +1,10 @@
-"""bot.flood: a token bucket per user with a fake clock."""
+"""bot.telegram.flood: a token bucket per user with a fake clock."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.flood import FloodGate
+from bot.telegram.flood import FloodGate
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""bot.handlers without a bot process: compose() directly, and the real Application fed
+"""bot.telegram.handlers without a bot process: compose() directly, and the real Application fed
 updates in-process (`application.process_update`) with the local fake Bot API recording what
 the handlers send."""
 
@@ -16,9 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from telegram import Update
 
-from bot import handlers, replies
+from bot import replies
 from bot.config import Settings
-from bot.telegram_app import build_application
+from bot.telegram import handlers
+from bot.telegram.app import build_application
 
 TOKEN = "123456789:AAHhandlerTESTtokenhandlerTESTtoken1"
 QUESTION = "Wer will Tiktok kaufen?"  # three relevant passages in tests/knowledge

@@ -27,10 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
-from bot import handlers, replies
+from bot import replies
 from bot.config import Settings
 from bot.knowledge.passages import Passage
-from bot.telegram_app import build_application
+from bot.telegram import handlers
+from bot.telegram.app import build_application
 
 TOKEN = "123456789:AAH" + "PropertyTestsNotARealToken_abcde"
 LIMIT = 4096  # characters of a message, counted in UTF-16 code units after entity parsing

@@ -40,7 +40,7 @@ from telegram import Update
 
 from bot import replies
 from bot.config import Settings
-from bot.telegram_app import build_application, post_init
+from bot.telegram.app import build_application, post_init
 
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
@@ -421,7 +421,7 @@ async def test_handler_bug_apologises_logs_traceback_and_carries_on(api, engine,
 
     async with app:
         monkeypatch.setattr(engine, "ask", broken)
-        with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
+        with caplog.at_level(logging.ERROR, logger="bot.telegram.app"):
             await app.process_update(_update(app, api.message("Wer will Tiktok kaufen?",
                                                               user_id=501, push=False)))
         monkeypatch.setattr(engine, "ask", original)
@@ -446,7 +446,7 @@ async def test_command_menu_failure_does_not_stop_start_up(api, engine, caplog):
 
     api.results["setMyCommands"] = refuse
     async with app:
-        with caplog.at_level(logging.INFO, logger="bot.telegram_app"):
+        with caplog.at_level(logging.INFO, logger="bot.telegram.app"):
             await post_init(app)
     assert "could not set the command menu" in caplog.text
     assert "bot @newsbot_test_bot is up" in caplog.text

@@ -2,7 +2,7 @@
 
 Start-up work (set_my_commands, SIGHUP) happens in `post_init`; the engine is built once and
 shared through `bot_data`. The token never reaches a log line (see `bot.logs`).
-What happens when Telegram is unreachable is in `bot.delivery`.
+What happens when Telegram is unreachable is in `bot.telegram.delivery`.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, replies
+from bot import replies
 from bot.config import Settings
-from bot.delivery import NewsbotApplication, PatientRateLimiter, QuietInvalidToken
 from bot.errors import ConfigError, NewsbotError
-from bot.flood import FloodGate
 from bot.indexing.loading import load_engine
 from bot.logs import add_secret
+from bot.telegram import handlers
+from bot.telegram.delivery import NewsbotApplication, PatientRateLimiter, QuietInvalidToken
+from bot.telegram.flood import FloodGate
 
 log = logging.getLogger(__name__)
 HTTP_TIMEOUT = 5.0  # seconds to connect, send, and wait for Telegram's answer (PTB's default)

@@ -1,0 +1,2 @@
+"""Telegram: the application (`app`), its handlers, delivery that survives network faults, and
+the per-user flood gate."""
