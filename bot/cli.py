@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -23,33 +24,78 @@ log = logging.getLogger("newsbot")
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"  # source checkout
 
 
+EVAL_FORMAT = """A question set is JSON lines, one question a line:
+  {"q": "Wer will Tiktok kaufen?", "gold": ["Microsoft"], "lang": "de"}
+"gold": phrases one of which a correct top passage contains; [] marks a question the news
+does not answer (the right reply is none). "lang" ("de" or "en") is optional: without it the
+language is detected. Prints Recall@1, MRR@3 and abstention per language; n/a where a language
+has no such questions."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help with each option's default (where it has one), and the texts' own line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands."""
-    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="newsbot", formatter_class=_Formatter,
+        description="Answer questions about the news (the articles in the knowledge folder)\n"
+                    "with the passage that says so.",
+        epilog="Without a command, `newsbot` runs its main job: the Telegram bot (`newsbot run`)"
+               "\nwhen TELEGRAM_BOT_TOKEN is set (environment or .env), otherwise the console "
+               "chat\n(`newsbot chat`). Settings: see .env.example and the README.",
+    )
     parser.add_argument("--version", action="version", version=f"newsbot {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     def with_knowledge(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--knowledge", type=Path, metavar="DIR", help="the articles' folder")
+        p.add_argument("--knowledge", type=Path, metavar="DIR",
+                       help="the articles' folder (default: NEWSBOT_KNOWLEDGE_DIR or knowledge)")
         return p
 
-    ask = with_knowledge(sub.add_parser("ask", help="answer questions (arguments or stdin)"))
-    ask.add_argument("--top", type=int, default=3, metavar="K", help="answers per question")
+    def command(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, formatter_class=_Formatter,
+                              **kwargs)
+
+    ask = with_knowledge(command("ask", "answer questions (arguments or stdin)"))
+    ask.add_argument("--top", type=_positive, default=3, metavar="K",
+                     help="answers per question")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("question", nargs="*", help="questions; none: read stdin, one a line")
-    with_knowledge(sub.add_parser("chat", help="chat in the console"))
-    ev = with_knowledge(sub.add_parser("eval", help="score a question set (JSON lines)"))
-    ev.add_argument("questions", type=Path, metavar="FILE.jsonl")
+    with_knowledge(command("chat", "chat in the console ('mehr'/'more', /help, /sources)"))
+    ev = with_knowledge(command(
+        "eval", "score a question set (JSON lines)", epilog=EVAL_FORMAT
+    ))
+    ev.add_argument("questions", type=Path, metavar="FILE.jsonl", help="the question set")
     ev.add_argument("--sweep", action="store_true", help="try abstention thresholds")
-    run = with_knowledge(sub.add_parser("run", help="run the Telegram bot"))
-    run.add_argument("--webhook", action="store_true", help="serve a webhook, not polling")
-    with_knowledge(sub.add_parser("index", help="analyse the knowledge folder and save it"))
-    bench = sub.add_parser("bench", help="the scale benchmark (benchmarks/bench.py, `make bench`)")
+    run = with_knowledge(command("run", "run the Telegram bot (needs TELEGRAM_BOT_TOKEN)"))
+    run.add_argument("--webhook", action="store_true",
+                     help="serve a webhook (NEWSBOT_WEBHOOK_*), not long polling")
+    with_knowledge(command("index", "analyse the knowledge folder and save the index"))
+    bench = command("bench", "the scale benchmark (benchmarks/bench.py, `make bench`)")
     bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000",
                        help="passage counts, a,b,c")
-    bench.add_argument("--questions", type=int, default=200)
+    bench.add_argument("--questions", type=_positive, default=200, metavar="N",
+                       help="questions timed per size")
     bench.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _sizes(text: str) -> list[int]:
@@ -65,6 +111,15 @@ def _sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsbot` command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except BrokenPipeError:  # `newsbot ask ... | head -1`: the reader is gone; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit cannot fail again
+        return 141  # what a shell reports for a tool ended by SIGPIPE (128 + 13)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         if getattr(args, "knowledge", None):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import sys
 from collections.abc import Callable, Iterable
 
 from bot import replies
 from bot.config import Settings
+from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
@@ -24,10 +27,9 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 
 def ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer each question given, or each line of stdin as it comes."""
-    engine = load_engine(settings)
-    top = max(1, args.top)
+    engine = load_engine(settings, announce=_announce)
     for question in _questions(args):
-        answers = engine.ask(question, k=top)
+        answers = engine.ask(question, k=args.top)
         if args.json:
             print(replies.json_answers(answers), flush=True)
         else:
@@ -35,41 +37,91 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+GREETING = (
+    "newsbot — ask about the news (German or English); 'mehr'/'more' for the next answer,\n"
+    "/help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram instead, put\n"
+    "TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
+)
+HELP = {
+    "de": "Schreiben Sie Ihre Frage, auf Deutsch oder Englisch. Ich antworte mit der "
+          "passendsten Textstelle und ihrer Quelle; „mehr“ zeigt die nächste.\n"
+          "/sources (/quellen) zeigt die Artikel, die ich kenne; /start die Begrüßung; "
+          "Strg-D oder „quit“ beendet.",
+    "en": "Type your question, in German or English. I answer with the best passage of the "
+          "news and its source; “more” shows the next one.\n/sources lists the articles I "
+          "know; /start the welcome; Ctrl-D or “quit” leaves.",
+}
+UNKNOWN = {"de": "Diesen Befehl kenne ich nicht — /help zeigt, wie Sie fragen.",
+           "en": "I don't know that command — /help shows how to ask."}
+BYE = "Tschüss — bye!"
+
+
+def _plain(html_text: str) -> str:
+    """The bot's Telegram HTML as terminal text (the same words, without the tags)."""
+    return html.unescape(re.sub(r"</?[a-z]+>", "", html_text))
+
+
+def _line_editing() -> None:
+    """Arrow keys and history for `input()` when a person is typing (not for pipes)."""
+    if sys.stdin.isatty():
+        try:
+            import readline  # noqa: F401 — importing it is what turns line editing on
+        except ImportError:  # not on every platform
+            pass
+
+
 def chat(settings: Settings, args: argparse.Namespace) -> int:
-    """An interactive conversation in the terminal over the same answers as the bot."""
-    engine = load_engine(settings)
-    example = example_question(engine)
-    print(
-        "newsbot — ask about the news (German or English); 'mehr'/'more' for the next answer,\n"
-        "Ctrl-D or 'quit' to leave. To answer in Telegram instead, put TELEGRAM_BOT_TOKEN=...\n"
-        "(from @BotFather) into .env and run `make run` again.\n"
-    )
-    print(replies.text("suggest", "de"))
-    for article in engine.articles:
-        print(f"  • {article.title} ({article.date or '?'})")
-    print(f"\n{replies.text('example', 'de')} {example}\n")
+    """An interactive conversation in the terminal over the same answers as the bot.
+    Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
+    print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
+    try:
+        engine = load_engine(settings, announce=_announce)
+        _line_editing()
+        print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
+        print()
+        converse(engine, input, print)
+    except (KeyboardInterrupt, EOFError):
+        print()
+    print(BYE)
+    return 0
+
+
+def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None]) -> None:
+    """The chat loop: questions, 'mehr'/'more', and the bot's commands, until EOF or 'quit'."""
     pending: list = []
     language = "de"
     while True:
-        try:
-            question = input("> ").strip()
-        except EOFError:
-            print()
-            return 0
-        if question.lower() in {"quit", "exit", "tschüss", "bye"}:
-            return 0
-        if question.lower() in {"mehr", "more", "weiter", "next"}:
-            print(_one(pending.pop(0), language) if pending else replies.text("no_more", language))
+        question = read("> ").strip()
+        lowered = question.lower()
+        if lowered in {"quit", "exit", "tschüss", "bye", "/quit", "/exit"}:
+            return
+        if lowered in {"mehr", "more", "weiter", "next"}:
+            say(_one(pending.pop(0), language) if pending else replies.text("no_more", language))
+            continue
+        if question.startswith("/"):
+            say(_command(engine, lowered.split()[0].split("@")[0], language))
             continue
         if not question:
             continue
         answers = engine.ask(question, k=5)
         language, pending = answers.language, list(answers.hits[1:])
         if answers.found:
-            print(_one(answers.hits[0], language))
+            say(_one(answers.hits[0], language))
         else:
-            print(replies.text("no_answer", language))
-            print(f"{replies.text('example', language)} {example}\n")
+            say(replies.text("no_answer", language))
+            say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
+
+
+def _command(engine: Engine, command: str, language: str) -> str:
+    """/help, /sources (/quellen) and /start as in Telegram; a hint for any other."""
+    if command == "/help":
+        return HELP[language]
+    if command in ("/sources", "/quellen"):
+        return _plain(replies.sources_html(engine.articles, language))
+    if command == "/start":
+        examples = [example_question(engine, "de"), example_question(engine, "en")]
+        return _plain(replies.welcome_html(engine.articles, language, examples))
+    return UNKNOWN[language]
 
 
 def _one(hit: object, language: str) -> str:
@@ -77,10 +129,15 @@ def _one(hit: object, language: str) -> str:
     return f"\n{passage.text}\n  — {replies.source_line(passage, language)}\n"
 
 
+def _announce(message: str) -> None:
+    """Slow start-up work (the first parse of the dictionary) is said on stderr at once."""
+    print(f"newsbot: {message}", file=sys.stderr, flush=True)
+
+
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     """Score a question set; with --sweep, also for a range of abstention thresholds."""
     questions = read_questions(args.questions)
-    engine = load_engine(settings)
+    engine = load_engine(settings, announce=_announce)
     print(report(evaluate(engine, questions)))
     if args.sweep:
         print("\nmin_coverage  R@1(de)  R@1(en)  abstain(all)")
@@ -97,7 +154,18 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def index_command(settings: Settings, args: argparse.Namespace) -> int:
     """Analyse the knowledge folder once and save the index next to it."""
-    build_and_save(settings, progress=True)
+    target = settings.saved_index_dir
+    try:  # before the analysis, which can take a minute: fail at once on a bad folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.with_name(target.name + ".probe")
+        probe.mkdir(exist_ok=True)
+        probe.rmdir()
+        build_and_save(settings, progress=True)
+    except OSError as exc:
+        raise NewsbotError(
+            f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "
+            "to a folder this user can write"
+        ) from None
     return 0
 
 

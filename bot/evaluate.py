@@ -2,7 +2,8 @@
 
 A question set is JSON lines `{"q": ..., "gold": [phrases], "lang": "de"|"en"}`; a correct top
 passage contains one of the gold phrases; an empty gold list marks a question the news does not
-answer, where the right reply is no answer at all.
+answer, where the right reply is no answer at all. Without "lang", the language is detected as
+the engine detects it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import NewsbotError
+from bot.language.english import detect_language
 from bot.search.engine import Engine
 
 
@@ -54,6 +56,7 @@ def read_questions(path: Path) -> list[dict]:
                 raise ValueError("needs a string 'q' and a list 'gold'")
         except (ValueError, AttributeError) as exc:
             raise NewsbotError(f"{path}:{number}: not a question line ({exc})") from None
+        item.setdefault("lang", detect_language(item["q"]))
         questions.append(item)
     return questions
 
@@ -63,7 +66,7 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = defaultdict(Tally)
     for item in questions:
         answers = engine.ask(item["q"], k=3)
-        for key in (item.get("lang", "de"), "all"):
+        for key in (item.get("lang") or detect_language(item["q"]), "all"):
             tally = tallies[key]
             if not item["gold"]:
                 tally.off_topic += 1
@@ -97,9 +100,13 @@ def report(tallies: dict[str, Tally], show_misses: bool = True) -> str:
     lines = [f"{'lang':<5} {'n':>4} {'R@1':>6} {'MRR@3':>6} {'off':>4} {'abstain':>7}"]
     for lang in sorted(tallies, key=lambda k: (k == "all", k)):
         s = tallies[lang].summary()
+        r1, mrr, abstain = (f"{s[k]:.3f}" for k in ("recall@1", "mrr@3", "abstention"))
+        if not s["answerable"]:
+            r1 = mrr = "n/a"
+        if not s["off_topic"]:  # no off-topic questions: nothing to abstain on
+            abstain = "n/a"
         lines.append(
-            f"{lang:<5} {s['answerable']:>4} {s['recall@1']:>6.3f} {s['mrr@3']:>6.3f} "
-            f"{s['off_topic']:>4} {s['abstention']:>7.3f}"
+            f"{lang:<5} {s['answerable']:>4} {r1:>6} {mrr:>6} {s['off_topic']:>4} {abstain:>7}"
         )
     if show_misses and "all" in tallies and tallies["all"].misses:
         lines.append("")

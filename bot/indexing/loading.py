@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from bot.config import Settings
-from bot.indexing.storage import open_index
+from bot.errors import NewsbotError
+from bot.indexing.storage import PassageStore, fingerprint, open_index
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
 from bot.language.thesaurus import default_thesaurus
@@ -16,11 +19,14 @@ from bot.search.engine import Engine
 log = logging.getLogger(__name__)
 
 
-def load_english(settings: Settings) -> Dictionary | None:
-    """The English–German dictionary, or None with one clear log line saying what to install."""
+def load_english(
+    settings: Settings, announce: Callable[[str], None] | None = None
+) -> Dictionary | None:
+    """The English–German dictionary, or None with one clear log line saying what to install.
+    `announce` is told (at once) when the dictionary has to be parsed, and how far it got."""
     started = time.perf_counter()
     try:
-        dictionary = load_dictionary(settings.dictionary, settings.cache_dir)
+        dictionary = load_dictionary(settings.dictionary, settings.cache_dir, announce)
     except DictionaryError as exc:
         log.warning(
             "English questions will match names only: %s — install the dictionary with "
@@ -34,15 +40,42 @@ def load_english(settings: Settings) -> Dictionary | None:
     return dictionary
 
 
-def load_engine(settings: Settings, with_dictionary: bool = True, strict: bool = False) -> Engine:
+def load_engine(
+    settings: Settings, with_dictionary: bool = True, strict: bool = False,
+    announce: Callable[[str], None] | None = None,
+) -> Engine:
     """Load the knowledge folder (from its saved index when that is current), the thesaurus and
-    the dictionary. `strict`: a broken article file is an error, not a skipped warning."""
+    the dictionary. `strict`: a broken article file is an error, not a skipped warning.
+    `announce`: where slow first-start work is said as it starts (the console: stderr)."""
     engine = open_index(settings, strict=strict)
+    if not isinstance(engine.index.passages, PassageStore):  # built now: say why
+        report_stale_index(settings)
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
-        engine.dictionary = load_english(settings)
+        engine.dictionary = load_english(settings, announce)
     warm_up(engine)
     return engine
+
+
+def report_stale_index(settings: Settings) -> None:
+    """The index was built at start-up although one is saved: say why (files changed since
+    `newsbot index`) and what to do, in one line."""
+    try:
+        manifest = json.loads((settings.saved_index_dir / "manifest.json").read_text("utf-8"))
+        saved = manifest["files"]
+        current = fingerprint(settings.knowledge_dir)
+    except (OSError, ValueError, KeyError, TypeError, NewsbotError):
+        return  # no saved index (or an unreadable one: open_index says so)
+    if not isinstance(saved, dict):
+        return
+    changed = sum(saved.get(name) != stat for name, stat in current.items())
+    changed += sum(name not in current for name in saved)
+    if changed:
+        log.warning(
+            "the saved index in %s is out of date (%d of the article files changed, added or "
+            "removed): built the index in memory instead; run `newsbot index` to save it",
+            settings.saved_index_dir, changed,
+        )
 
 
 def warm_up(engine: Engine) -> None:

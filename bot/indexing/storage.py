@@ -203,7 +203,7 @@ def open_index(settings: Settings, strict: bool = False) -> Engine:
             return engine
     engine = build_engine(load_articles(folder, strict=strict))
     for article in engine.articles:
-        log.info("article %s: %r (%s)", article.name, article.title, article.date or "no date")
+        log.debug("article %s: %r (%s)", article.name, article.title, article.date or "no date")
     log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),
              len(engine.articles), time.perf_counter() - started)
     return engine

@@ -1,20 +1,24 @@
 """A small on-disk cache for parsed language data (dictionary, thesaurus), in `marshal` form.
 
 The cache file is named after the source files' paths, sizes and mtimes, so an updated
-package invalidates it; it is written atomically, and an unwritable cache folder only costs
-the parse time.
+package invalidates it; it is written atomically, and an unwritable cache folder costs the parse
+time on every start (and one warning naming the folder and NEWSBOT_CACHE_DIR).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import marshal
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+_warned: set[Path] = set()  # cache folders already warned about (once per process each)
 
 
 def cache_path(sources: Sequence[Path], cache_dir: Path, name: str) -> Path:
@@ -41,7 +45,8 @@ def read(path: Path) -> Any | None:
 
 
 def write(path: Path, value: Any) -> None:
-    """Write atomically and remove older caches of the same name; never raises OSError."""
+    """Write atomically and remove older caches of the same name; never raises OSError (an
+    unwritable folder is one warning per process)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
@@ -55,8 +60,14 @@ def write(path: Path, value: Any) -> None:
         for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.marshal"):
             if old != path:
                 old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    except OSError as exc:
+        if path.parent not in _warned:
+            _warned.add(path.parent)
+            log.warning(
+                "cannot write the language data cache in %s (%s), so every start parses the "
+                "dictionary and thesaurus again: set NEWSBOT_CACHE_DIR to a writable folder",
+                path.parent, exc.strerror or exc,
+            )
 
 
 def cached(

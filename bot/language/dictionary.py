@@ -15,13 +15,17 @@ with a field outside the news (``[mil.]``, ``[zool.]`` ...) much less.
 from __future__ import annotations
 
 import gzip
+import logging
 import re
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from bot.language import cache
 
+log = logging.getLogger(__name__)
+PROGRESS_SECONDS = 2.0  # a first parse takes ~20 s: say how far it got this often
 DEFAULT_DICTIONARY = Path("/usr/share/dictd/freedict-eng-deu.index")
 MAX_KEY_WORDS = 4  # longer headwords are sentences/idioms that questions never contain
 MAX_TRANSLATIONS = 10  # per key, most common first
@@ -167,13 +171,20 @@ def _read_source(index_path: Path) -> tuple[list[tuple[int, int]], bytes]:
     return spans, body
 
 
-def parse_dictionary(index_path: Path) -> dict[str, tuple[str, ...]]:
-    """Parse dictd files into a plain ``{normalized key: translations}`` mapping."""
+def parse_dictionary(
+    index_path: Path, progress: Callable[[int, int], None] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Parse dictd files into a plain ``{normalized key: translations}`` mapping;
+    ``progress(done, total)`` is called every PROGRESS_SECONDS while it runs."""
     spans, body = _read_source(index_path)
+    next_report = time.monotonic() + PROGRESS_SECONDS
     primary: dict[str, list[tuple[int, str]]] = {}  # (field rank, translation)
     alias: dict[str, list[tuple[int, str]]] = {}
     frequency: Counter[str] = Counter()
-    for offset, length in spans:
+    for done, (offset, length) in enumerate(spans):
+        if progress and not done % 2048 and time.monotonic() >= next_report:
+            progress(done, len(spans))
+            next_report = time.monotonic() + PROGRESS_SECONDS
         head, _, text = body[offset:offset + length].decode("utf-8", "replace").partition("\n")
         if not head or head.startswith("00-database"):
             continue
@@ -205,9 +216,11 @@ def parse_dictionary(index_path: Path) -> dict[str, tuple[str, ...]]:
     return result
 
 
-def load_dictionary(index_path: Path = DEFAULT_DICTIONARY,
-                    cache_dir: Path | None = None) -> Dictionary:
-    """Load a dictd dictionary, from/into a marshal cache in ``cache_dir`` when given."""
+def load_dictionary(index_path: Path = DEFAULT_DICTIONARY, cache_dir: Path | None = None,
+                    announce: Callable[[str], None] | None = None) -> Dictionary:
+    """Load a dictd dictionary, from/into a marshal cache in ``cache_dir`` when given.
+    Parsing takes a while, so it is logged at INFO (and told to ``announce``) as it starts
+    and every few seconds."""
     index_path = Path(index_path)
     if not index_path.is_file():
         raise DictionaryError(f"dictionary index not found: {index_path}")
@@ -219,7 +232,15 @@ def load_dictionary(index_path: Path = DEFAULT_DICTIONARY,
         if isinstance(cached, tuple) and len(cached) == 2 and isinstance(cached[1], dict):
             return Dictionary(cached[1], normalized=True, max_phrase_words=cached[0],
                               from_cache=True)
-    entries = parse_dictionary(index_path)
+    def say(message: str) -> None:
+        log.info("%s", message)
+        if announce:
+            announce(message)
+
+    say("preparing the English dictionary (first start only) …")
+    entries = parse_dictionary(
+        index_path, lambda done, total: say(f"… {done:,} of {total:,} dictionary entries")
+    )
     dictionary = Dictionary(entries, normalized=True)
     if path is not None:
         cache.write(path, (dictionary.max_phrase_words, entries))
