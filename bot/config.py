@@ -128,6 +128,24 @@ def _ids(raw: str) -> frozenset[int]:
         ) from None
 
 
+def _webhook_url(raw: str | None) -> str | None:
+    if raw and not re.match(r"(?i)^https://[^/\s]+", raw):
+        raise ConfigError(
+            f"NEWSBOT_WEBHOOK_URL must be the public https:// address (Telegram sends webhooks "
+            f"over HTTPS only), not {raw!r}"
+        )
+    return raw
+
+
+def _webhook_secret(raw: str | None) -> str | None:
+    if raw and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ConfigError(  # never echo the secret itself
+            "NEWSBOT_WEBHOOK_SECRET must be 1–256 characters of A-Z, a-z, 0-9, _ and - "
+            "(what Telegram allows); e.g. `openssl rand -hex 32`"
+        )
+    return raw
+
+
 def load_settings(
     environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
@@ -146,10 +164,10 @@ def load_settings(
         cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
         log_level=(get("NEWSBOT_LOG_LEVEL") or "").upper() or None,
         admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),
-        webhook_url=get("NEWSBOT_WEBHOOK_URL"),
+        webhook_url=_webhook_url(get("NEWSBOT_WEBHOOK_URL")),
         webhook_listen=get("NEWSBOT_WEBHOOK_LISTEN") or "0.0.0.0",
         webhook_port=_port(env),
-        webhook_secret=get("NEWSBOT_WEBHOOK_SECRET"),
+        webhook_secret=_webhook_secret(get("NEWSBOT_WEBHOOK_SECRET")),
         webhook_path=(get("NEWSBOT_WEBHOOK_PATH") or "telegram").strip("/"),
         flood_limit=_positive(env, "NEWSBOT_FLOOD_LIMIT", 12),
         flood_window=_number(env, "NEWSBOT_FLOOD_WINDOW", 10.0),

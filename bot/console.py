@@ -51,8 +51,6 @@ HELP = {
           "news and its source; “more” shows the next one.\n/sources lists the articles I "
           "know; /start the welcome; Ctrl-D or “quit” leaves.",
 }
-UNKNOWN = {"de": "Diesen Befehl kenne ich nicht — /help zeigt, wie Sie fragen.",
-           "en": "I don't know that command — /help shows how to ask."}
 BYE = "Tschüss — bye!"
 
 
@@ -121,7 +119,7 @@ def _command(engine: Engine, command: str, language: str) -> str:
     if command == "/start":
         examples = [example_question(engine, "de"), example_question(engine, "en")]
         return _plain(replies.welcome_html(engine.articles, language, examples))
-    return UNKNOWN[language]
+    return replies.text("unknown_command", language)
 
 
 def _one(hit: object, language: str) -> str:

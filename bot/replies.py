@@ -32,6 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cut": "(Ihre Frage war sehr lang; ich habe die ersten {limit} Zeichen gelesen.)",
         "slow_down": "Sie fragen sehr schnell — ich beantworte Ihre Fragen gleich der Reihe nach.",
         "ask_usage": "So fragen Sie hier: /ask <Ihre Frage>",
+        "unknown_command": "Diesen Befehl kenne ich nicht — /help zeigt, wie Sie fragen.",
     },
     "en": {
         "source": "Source",
@@ -46,6 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cut": "(Your question was very long; I read the first {limit} characters.)",
         "slow_down": "You're asking very fast — I'll answer your questions in turn.",
         "ask_usage": "Ask here like this: /ask <your question>",
+        "unknown_command": "I don't know that command — /help shows how to ask.",
     },
 }
 

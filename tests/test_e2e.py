@@ -160,20 +160,16 @@ def answer_to(api: FakeBotAPI, update: dict) -> dict:
     return call.params
 
 
-def edits_of(api: FakeBotAPI, chat_id: int) -> list[dict]:
-    return [c.params for c in api.calls_of("editMessageText") if c.params["chat_id"] == chat_id]
-
-
 def press(api: FakeBotAPI, data: str, user: int, chat_id: int | None = None) -> tuple[dict, str]:
-    """Press a button on the bot's last message in the chat; the edit and the query id."""
+    """Press a button on the bot's last message in the chat; the new message and the query id."""
     chat = user if chat_id is None else chat_id
-    before = len(edits_of(api, chat))
+    before = len(sends_to(api, chat))
     update = api.callback_query(data, user_id=user, chat_id=chat)
     query_id = update["callback_query"]["id"]
     api.wait_for(lambda c: c.method == "answerCallbackQuery"
                  and c.params["callback_query_id"] == query_id, timeout=REPLY)
-    api.wait_for(lambda c: len(edits_of(api, chat)) > before, timeout=REPLY)
-    return edits_of(api, chat)[-1], query_id
+    api.wait_for(lambda c: len(sends_to(api, chat)) > before, timeout=REPLY)
+    return sends_to(api, chat)[-1].params, query_id
 
 
 def bold_words(text: str) -> list[str]:
@@ -257,20 +253,23 @@ def test_english_question_gets_english_bot_words(bot, api):
     assert params["reply_markup"]["inline_keyboard"][0][0]["text"].startswith("More on this")
 
 
-def test_more_button_pages_and_disappears_when_nothing_more(bot, api, engine):
+def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, api, engine):
     user = ids()
     first = answer_to(api, api.message(QUESTION, user_id=user))
     hits = [h.passage.text for h in engine.ask(QUESTION, k=5).hits]
     assert len(hits) == 3 and plain(first["text"]).startswith(hits[0])
-    edit, query_id = press(api, button_data(first), user)
-    assert edit["message_id"] == max(m for c, m in api._messages if c == user)
-    assert plain(edit["text"]) == f"{hits[1]}\n\nQuelle: {SOURCE}"
-    assert_telegram_html(edit["text"])
-    assert button_data(edit) == f"more:2:{QUESTION}"
-    edit, _ = press(api, button_data(edit), user)
-    assert plain(edit["text"]).startswith(hits[2])
-    assert "reply_markup" not in edit  # the last relevant passage: no button
-    assert len(sends_to(api, user)) == 1  # pages are edits, never new messages
+    following, query_id = press(api, button_data(first), user)
+    assert plain(following["text"]) == f"{hits[1]}\n\nQuelle: {SOURCE}"
+    assert_telegram_html(following["text"])
+    assert button_data(following) == f"more:2:{QUESTION}"
+    following, _ = press(api, button_data(following), user)
+    assert plain(following["text"]).startswith(hits[2])
+    assert "reply_markup" not in following  # the last relevant passage: no button
+    assert len(sends_to(api, user)) == 3  # each passage a new message ...
+    unbuttoned = [c.params for c in api.calls_of("editMessageReplyMarkup")
+                  if c.params["chat_id"] == user]
+    assert len(unbuttoned) == 2 and not any("reply_markup" in p for p in unbuttoned)
+    assert not api.calls_of("editMessageText")  # ... the earlier ones stay, without button
 
 
 def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, api):
@@ -399,10 +398,10 @@ def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(share
     assert "DEBUG" in output and "bye" in output  # it logged at DEBUG and ended normally
 
     shared.start()  # a new process: nothing of the first one's memory survives
-    edit, _ = press(api, button_data(first), user)
+    following, _ = press(api, button_data(first), user)
     second = engine.ask(QUESTION, k=3).hits[1].passage.text
-    assert plain(edit["text"]) == f"{second}\n\nQuelle: {SOURCE}"
-    assert button_data(edit) == f"more:2:{QUESTION}"
+    assert plain(following["text"]) == f"{second}\n\nQuelle: {SOURCE}"
+    assert button_data(following) == f"more:2:{QUESTION}"
     code, _ = shared.terminate()
     output = shared.output()
     assert code == 0 and TOKEN not in output and SECRET not in output

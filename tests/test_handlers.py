@@ -256,19 +256,24 @@ async def test_long_question_is_cut_with_the_note(api, engine):
     assert len(button_data(long_reply).encode()) <= 64
 
 
-async def test_more_edits_to_next_passage_and_ends_without_button(app, api, engine):
+async def test_more_sends_next_passage_as_new_message_and_moves_the_button(app, api, engine):
     await feed(app, api.message(QUESTION, user_id=17, push=False))
     hits = engine.ask(QUESTION, k=3).hits
     data = button_data(replies_to(api, 17)[0])
     for rank in (1, 2):  # press the button the last message shows
         await feed(app, api.callback_query(data, user_id=17, push=False))
-        edit = api.calls_of("editMessageText")[-1].params
-        assert plain(edit["text"]) == f"{hits[rank].passage.text}\n\n{SOURCE}"
-        assert_telegram_html(edit["text"])
-        data = button_data(edit)
+        sent = replies_to(api, 17)[-1]
+        assert plain(sent["text"]) == f"{hits[rank].passage.text}\n\n{SOURCE}"
+        assert_telegram_html(sent["text"])
+        data = button_data(sent)
     assert data is None  # the third passage is the last relevant one: no button
+    assert len(replies_to(api, 17)) == 3 and not api.calls_of("editMessageText")
+    first = api._messages[(17, min(m for c, m in api._messages if c == 17))]
+    assert plain(first["text"]).startswith(hits[0].passage.text)  # still readable ...
+    assert "reply_markup" not in first  # ... without its button
+    # a (forged) tap on the last answer, which has no button: answered, nothing sent
     await feed(app, api.callback_query(f"more:3:{QUESTION}", user_id=17, push=False))
-    assert api.calls_of("editMessageText")[-1].params["text"] == replies.text("no_more", "de")
+    assert len(replies_to(api, 17)) == 3
     assert len(api.calls_of("answerCallbackQuery")) == 3 and not apologies(api)
 
 
@@ -283,19 +288,22 @@ async def test_more_reads_the_full_question_without_the_mention(app, api, engine
     update = api.callback_query("more:1:", user_id=18, chat_id=group, push=False)
     update["callback_query"]["message"] = shown
     await feed(app, update)
-    (edit,) = [c.params for c in api.calls_of("editMessageText")]
+    sent = replies_to(api, group)[-1]
     second = engine.ask(QUESTION, k=3).hits[1].passage.text
-    assert plain(edit["text"]).startswith(second), edit["text"]
-    assert button_data(edit) == f"more:2:{QUESTION}"
+    assert plain(sent["text"]).startswith(second), sent["text"]
+    assert button_data(sent) == f"more:2:{QUESTION}"
+    assert sent["reply_parameters"]["message_id"] == question["message"]["message_id"]
 
 
-async def test_more_double_tap_is_not_an_error(app, api):
+async def test_more_double_tap_sends_one_message(app, api):
     await feed(app, api.message(QUESTION, user_id=19, push=False))
-    for _ in range(2):  # both taps carry the same data: the second edit changes nothing
-        await feed(app, api.callback_query(f"more:1:{QUESTION}", user_id=19, push=False))
+    (answer,) = replies_to(api, 19)
+    first_id = max(m for c, m in api._messages if c == 19)
+    for _ in range(2):  # both taps on the first answer: the second finds the button gone
+        await feed(app, api.callback_query(f"more:1:{QUESTION}", user_id=19,
+                                           message_id=first_id, push=False))
     assert len(api.calls_of("answerCallbackQuery")) == 2
-    assert len(api.calls_of("editMessageText")) == 1  # the other was "not modified"
-    assert not apologies(api) and len(replies_to(api, 19)) == 1
+    assert not apologies(api) and len(replies_to(api, 19)) == 2
 
 
 @pytest.mark.parametrize("data", ["more:", "more:²:Tiktok", "more:-1:Tiktok",
@@ -304,9 +312,33 @@ async def test_more_with_odd_callback_data_still_answers(app, api, data):
     await feed(app, api.message(QUESTION, user_id=20, push=False))
     await feed(app, api.callback_query(data, user_id=20, push=False))
     assert len(api.calls_of("answerCallbackQuery")) == 1
-    (edit,) = [c.params for c in api.calls_of("editMessageText")]
-    assert_telegram_html(edit["text"])
+    sent = replies_to(api, 20)[-1]
+    assert len(replies_to(api, 20)) == 2
+    assert_telegram_html(sent["text"])
     assert not apologies(api)
+
+
+async def test_unknown_command_in_private_chat_points_to_help(app, api):
+    await feed(app, api.message("/frobnicate", user_id=21, push=False))
+    await feed(app, api.message("/help", user_id=21, push=False))
+    texts = [p["text"] for p in replies_to(api, 21)]
+    assert texts[0] == replies.text("unknown_command", "de")
+    assert len(texts) == 2 and "unknown" not in texts[1].lower()  # /help: its own answer
+    await feed(app, api.message("/reload", user_id=21, push=False))  # not an admin: silence
+    assert len(replies_to(api, 21)) == 2
+
+
+async def test_one_info_line_per_question_without_text_or_user(app, api, caplog):
+    caplog.set_level("INFO", logger="bot.telegram.handlers")
+    await feed(app, api.message(QUESTION, user_id=22, push=False))
+    await feed(app, api.message("Wie wird das Wetter morgen in Oslo?", user_id=22, push=False))
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.telegram.handlers"]
+    assert len(lines) == 2
+    assert lines[0].startswith("question in a private chat (de): answered in ")
+    assert lines[1].startswith("question in a private chat (de): no answer in ")
+    assert all(line.endswith(" ms") for line in lines)
+    assert not any("Tiktok" in line or "Oslo" in line or "22" in line.split(":")[0]
+                   for line in lines)
 
 
 async def test_inline_query_results_and_empty_hint(app, api):

@@ -202,3 +202,32 @@ def _fake_parse(said: list[str]):
         progress(1, 2)
         return {"take": ("nehmen",)}
     return parse
+
+
+# --- webhook settings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value", [
+    ("NEWSBOT_WEBHOOK_URL", "http://bot.example.org"),
+    ("NEWSBOT_WEBHOOK_URL", "bot.example.org"),
+    ("NEWSBOT_WEBHOOK_SECRET", "has space"),
+    ("NEWSBOT_WEBHOOK_SECRET", "umlaut-ä"),
+    ("NEWSBOT_WEBHOOK_SECRET", "x" * 257),
+])
+def test_bad_webhook_settings_are_refused_in_one_line(env, key, value):  # noqa: F811
+    result = newsbot({**env, "TELEGRAM_BOT_TOKEN": "123456789:" + "A" * 35, key: value},
+                     "run", "--webhook")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and key in lines[0] and "Traceback" not in result.stderr
+    if key.endswith("SECRET"):
+        assert value not in result.stderr  # the secret is never echoed
+
+
+def test_good_webhook_settings_pass():
+    from bot.config import load_settings
+
+    settings = load_settings({"NEWSBOT_WEBHOOK_URL": "https://bot.example.org/x",
+                              "NEWSBOT_WEBHOOK_SECRET": "Ab_9-" * 50}, dotenv=None)
+    assert settings.webhook_url == "https://bot.example.org/x"
+    assert len(settings.webhook_secret) == 250

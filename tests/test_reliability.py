@@ -360,13 +360,13 @@ def test_webhook_checks_secret_and_body(tmp_path):
     processed — and a valid update with the secret is answered."""
     api = FakeBotAPI(TOKEN).start()
     port = FakeBotAPI.free_port()
-    env = bot_env(tmp_path, api.base_url, NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}",
+    env = bot_env(tmp_path, api.base_url, NEWSBOT_WEBHOOK_URL=f"https://127.0.0.1:{port}",
                   NEWSBOT_WEBHOOK_LISTEN="127.0.0.1", NEWSBOT_WEBHOOK_PORT=str(port),
                   NEWSBOT_WEBHOOK_SECRET=WEBHOOK_SECRET)
     bot = BotProcess(env, "--webhook", cwd=tmp_path)
     try:
         (hook,) = api.wait_for("setWebhook", timeout=20)
-        assert hook.params["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert hook.params["url"] == f"https://127.0.0.1:{port}/telegram"
         assert hook.params["secret_token"] == WEBHOOK_SECRET
         _wait_listening(port)
 
@@ -393,6 +393,11 @@ def test_webhook_checks_secret_and_body(tmp_path):
     assert code == 0
     assert WEBHOOK_SECRET not in bot.output and SECRET_HALF not in bot.output
     assert "DEBUG" in bot.output and "[REDACTED]" in bot.output
+    assert f"listening on 127.0.0.1:{port}/telegram" in bot.output
+    assert f"registering https://127.0.0.1:{port}/telegram" in bot.output
+    refused = [line for line in bot.output.splitlines() if "refused with 403" in line]
+    assert len(refused) == 3 and all(" INFO " in line for line in refused), refused
+    assert "wrong-secret" not in bot.output  # neither the guess nor the body is logged
 
 
 # ----- in-process: faults and handler bugs ---------------------------------------------------

@@ -37,7 +37,12 @@ from bot.errors import ConfigError, NewsbotError
 from bot.indexing.loading import load_engine
 from bot.logs import add_secret
 from bot.telegram import handlers
-from bot.telegram.delivery import NewsbotApplication, PatientRateLimiter, QuietInvalidToken
+from bot.telegram.delivery import (
+    NewsbotApplication,
+    PatientRateLimiter,
+    QuietInvalidToken,
+    log_refused_webhook_requests,
+)
 from bot.telegram.flood import FloodGate
 
 log = logging.getLogger(__name__)
@@ -152,6 +157,9 @@ def build_application(
     application.add_handler(CommandHandler("sources", handlers.sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     application.add_handler(CommandHandler("reload", reload_command, filters=new))
+    # Any other /command in a private chat: a hint to /help (group 1: after the known ones).
+    application.add_handler(MessageHandler(
+        private & new & filters.COMMAND, handlers.unknown_command), group=1)
     # Questions: any new text in private chats; mentions and replies to the bot in groups.
     # (An edited message is not asked again: the first answer stands, none twice.)
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
@@ -189,10 +197,14 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     application = build_application(settings, engine)
     try:
         if webhook:
+            url = f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}"
+            log.info("webhook: listening on %s:%d/%s, registering %s with Telegram",
+                     settings.webhook_listen, settings.webhook_port, settings.webhook_path, url)
+            log_refused_webhook_requests()
             application.run_webhook(
                 listen=settings.webhook_listen, port=settings.webhook_port,
                 url_path=settings.webhook_path,
-                webhook_url=f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}",
+                webhook_url=url,
                 secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES,
                 bootstrap_retries=-1,
             )

@@ -83,3 +83,34 @@ class QuietInvalidToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
+class RefusedWebhookRequests(logging.Filter):
+    """PTB logs a webhook request it refuses for a missing or wrong secret token (403) only
+    at DEBUG, with the token it got; this makes it one INFO line, without token or body.
+    Everything else PTB's Updater logs passes at the level the operator chose."""
+
+    REFUSED = {"Request did not include the secret token": "no secret token",
+               "Request had the wrong secret token: %s": "wrong secret token"}
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        reason = self.REFUSED.get(str(record.msg))
+        if reason is None:
+            return record.levelno >= self.level
+        record.msg, record.args = "webhook request refused with 403: %s", (reason,)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return self.level <= logging.INFO
+
+
+def log_refused_webhook_requests() -> None:
+    """Hook RefusedWebhookRequests into PTB's Updater logger (which must then let DEBUG
+    records reach the filter; the filter applies the operator's level to the rest)."""
+    updater = logging.getLogger("telegram.ext.Updater")
+    level = updater.getEffectiveLevel()
+    if not any(isinstance(f, RefusedWebhookRequests) for f in updater.filters):
+        updater.addFilter(RefusedWebhookRequests(level))
+    updater.setLevel(min(level, logging.DEBUG))

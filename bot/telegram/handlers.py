@@ -10,17 +10,19 @@ import asyncio
 import html
 import logging
 import re
+import time
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import CommandHandler, ContextTypes
 
 from bot import replies
 from bot.indexing.loading import example_question
@@ -80,7 +82,10 @@ def compose(
 async def reply_to_question(
     update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
 ) -> None:
-    """Answer one question in the chat it came from (flood-controlled, cut when too long)."""
+    """Answer one question in the chat it came from (flood-controlled, cut when too long).
+    Logs one INFO line per question: chat type, language, answered or not, latency — never
+    the question or who asked."""
+    started = time.perf_counter()
     settings, message = context.bot_data["settings"], update.effective_message
     language = detect_language(question)
     if not question.strip() or not any(ch.isalnum() for ch in question):
@@ -103,6 +108,9 @@ async def reply_to_question(
         text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
         disable_web_page_preview=True,
     )
+    answered = markup is not None or not text.startswith(replies.text("no_answer", language))
+    log.info("question in a %s chat (%s): %s in %.0f ms", message.chat.type, language,
+             "answered" if answered else "no answer", (time.perf_counter() - started) * 1000)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -151,7 +159,8 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the next-best passage for the same question (works after a restart)."""
+    """Send the next-best passage for the same question as a new message, with the button;
+    the tapped answer stays as it was, without its button (works after a restart)."""
     query = update.callback_query
     await query.answer()
     _, rank_text, short = ((query.data or "").split(":", 2) + ["", ""])[:3]
@@ -159,19 +168,26 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = query.message
     if message is None:  # inline messages carry no button
         return
+    try:  # the button moves on to the next passage; a double tap finds it gone: done
+        await context.bot.edit_message_reply_markup(
+            chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+        )
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():
+            return
+        raise
     # The question asked (full, when Telegram still shows it), else its start in the data.
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
     question_text = (asked or short)[: context.bot_data["settings"].max_question_chars]
     text, markup = compose(context, question_text, rank)
-    try:
-        await context.bot.edit_message_text(
-            text, chat_id=message.chat.id, message_id=message.message_id,
-            parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True,
-        )
-    except BadRequest as exc:  # a double tap: the message shows this passage already
-        if "not modified" not in str(exc).lower():
-            raise
+    await context.bot.send_message(  # quoting the question, so the next tap can read it whole
+        message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+        disable_web_page_preview=True,
+        message_thread_id=getattr(message, "message_thread_id", None),
+        reply_parameters=ReplyParameters(original.message_id, allow_sending_without_reply=True)
+        if original else None,
+    )
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -194,6 +210,18 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice: say that the bot answers text questions."""
     await update.effective_message.reply_text(replies.text("text_only", _language(update)))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A /command the bot does not know (in a private chat): one line pointing to /help."""
+    known = any(  # asked as PTB matches commands: the same answer as its CommandHandlers
+        handler.check_update(update) for handler in context.application.handlers.get(0, [])
+        if isinstance(handler, CommandHandler)
+    )
+    if not known:
+        await update.effective_message.reply_text(
+            replies.text("unknown_command", _language(update))
+        )
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
