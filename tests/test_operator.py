@@ -231,3 +231,23 @@ def test_good_webhook_settings_pass():
                               "NEWSBOT_WEBHOOK_SECRET": "Ab_9-" * 50}, dotenv=None)
     assert settings.webhook_url == "https://bot.example.org/x"
     assert len(settings.webhook_secret) == 250
+
+
+# --- packaging ----------------------------------------------------------------------------
+
+
+def test_license_is_an_spdx_expression_with_its_file():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["license"] == "MIT"
+    assert project["project"]["license-files"] == ["LICENSE"]
+    assert project["build-system"]["requires"] == ["setuptools>=77"]  # SPDX license needs 77
+    text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "Copyright (c) 2026 newsbot authors" in text
+
+
+def test_readme_commands_use_the_venv():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "\npython -m bot" not in readme and " python -m bot" not in readme
+    assert ".venv/bin/python -m bot" in readme
