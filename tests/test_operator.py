@@ -251,3 +251,28 @@ def test_readme_commands_use_the_venv():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "\npython -m bot" not in readme and " python -m bot" not in readme
     assert ".venv/bin/python -m bot" in readme
+
+
+# --- done when: a fresh start greets at once --------------------------------------------
+
+
+DICTIONARY = Path("/usr/share/dictd/freedict-eng-deu.index")
+
+
+@pytest.mark.skipif(not DICTIONARY.is_file(), reason="needs dict-freedict-eng-deu")
+def test_fresh_start_greets_within_2_s_and_ctrl_c_while_loading_is_clean(env):  # noqa: F811
+    fresh = {k: v for k, v in env.items() if k != "NEWSBOT_DICTIONARY"}  # the real one, no cache
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=fresh, cwd=env["HOME"], text=True,
+    )
+    first = process.stdout.readline()
+    took = time.monotonic() - started
+    assert first.startswith("newsbot — ask about the news") and took < 2.0, took
+    time.sleep(2.5)  # parsing the dictionary now
+    process.send_signal(2)  # Ctrl-C
+    out, err = process.communicate(timeout=30)
+    assert "preparing the English dictionary (first start only) …" in err
+    assert process.returncode == 0 and out.rstrip().endswith("Tschüss — bye!")
+    assert "Traceback" not in err
