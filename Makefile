@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval bench load index language-data clean
+.PHONY: run test lint eval fit bench load index language-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,24 @@ test: $(STAMP) language-data lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks scripts
 
-## eval: retrieval quality on the team's question set and on the holdout
+## eval: retrieval quality: the team's set, the holdout, XQuAD-dev, and the team's set and the
+## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
+DATA ?= ../shared/data
 eval: $(STAMP) language-data
 	$(BIN)/newsbot eval tests/questions.jsonl --knowledge tests/knowledge
 	$(BIN)/newsbot eval tests/holdout/questions.jsonl --knowledge tests/holdout/knowledge
+	NEWSBOT_INDEX_DIR=.eval/xquad $(BIN)/newsbot eval $(DATA)/xquad-dev/questions.jsonl \
+		--knowledge $(DATA)/xquad-dev/knowledge
+	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval tests/questions.jsonl \
+		--knowledge tests/knowledge --archive $(DATA)/news-archive-dev
+	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval tests/holdout/questions.jsonl \
+		--knowledge tests/holdout/knowledge --archive $(DATA)/news-archive-dev
+
+## fit: fit the fusion and abstention models on the dev data (writes bot/search/ranker.json)
+fit: $(STAMP) language-data
+	$(BIN)/python scripts/fit_ranker.py --data $(DATA)
 
 ## index: analyse the knowledge folder once and save the index next to it
 index: $(STAMP)

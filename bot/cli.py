@@ -1,4 +1,4 @@
-"""The command line: `newsbot [ask|chat|eval|run|index|bench]`.
+"""The command line: `newsbot [ask|chat|eval|run|index|fetch|bench]`.
 
 Without a command, newsbot runs its main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
 configured, otherwise a console chat over the same answers. Errors are one line, exit code 2.
@@ -15,8 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot import __version__, console
-from bot.config import load_settings
-from bot.errors import NewsbotError
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, NewsbotError
+from bot.knowledge.feeds import fetch_round
 from bot.logs import setup_logging
 from bot.telegram.app import run_bot
 
@@ -75,10 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     ))
     ev.add_argument("questions", type=Path, metavar="FILE.jsonl", help="the question set")
     ev.add_argument("--sweep", action="store_true", help="try abstention thresholds")
+    ev.add_argument("--archive", type=Path, metavar="DIR", action="append", default=[],
+                    help="more articles to load beside the knowledge folder (repeatable)")
     run = with_knowledge(command("run", "run the Telegram bot (needs TELEGRAM_BOT_TOKEN)"))
     run.add_argument("--webhook", action="store_true",
                      help="serve a webhook (NEWSBOT_WEBHOOK_*), not long polling")
-    with_knowledge(command("index", "analyse the knowledge folder and save the index"))
+    index = with_knowledge(command("index", "analyse the knowledge folder and save the index, "
+                                   "then embed its passages (resumable)"))
+    index.add_argument("--no-vectors", action="store_true",
+                       help="save the lexical index only; the passages are embedded later")
+    with_knowledge(sub.add_parser(
+        "fetch", help="one round over the news feeds (NEWSBOT_FEEDS): save new articles"))
     bench = command("bench", "the scale benchmark (benchmarks/bench.py, `make bench`)")
     bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000",
                        help="passage counts, a,b,c")
@@ -129,6 +137,8 @@ def _main(args: argparse.Namespace) -> int:
         setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
         if command == "bench":
             return _bench(args)
+        if command == "fetch":
+            return _fetch(settings)
         if command == "run":
             return run_bot(settings, webhook=getattr(args, "webhook", False))
         return console.COMMANDS[command](settings, args)
@@ -137,6 +147,21 @@ def _main(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _fetch(settings: Settings) -> int:
+    """`newsbot fetch`: save the feeds' new articles; one warning line per failure, then one
+    summary line. Feeds that fail are warnings (exit 0); no feed configured is an error."""
+    if not settings.feeds:
+        raise ConfigError(
+            "no feed configured: set NEWSBOT_FEEDS to feed URLs (separated by spaces or "
+            "commas) in .env or the environment"
+        )
+    result = fetch_round(settings.knowledge_dir, settings.feeds)
+    for warning in result.warnings:
+        print(f"newsbot: warning: {warning}", file=sys.stderr)
+    print(result.summary())
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

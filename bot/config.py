@@ -17,6 +17,7 @@ DEFAULT_DICTIONARY = "/usr/share/dictd/freedict-eng-deu.index"
 DEFAULT_THESAURUS = "/usr/share/openthesaurus-de/openthesaurus.txt"
 # A token from @BotFather: the bot's numeric id, a colon, 35 characters of [A-Za-z0-9_-].
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+FEED_INTERVAL, MIN_FEED_INTERVAL = 900, 300  # seconds between feed rounds while the bot runs
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class Settings:
     flood_limit: int = 12
     flood_window: float = 10.0
     max_question_chars: int = 500
+    semantic: bool = True  # NEWSBOT_SEMANTIC=off: BM25 alone, no model loaded
+    feeds: tuple[str, ...] = ()
+    feed_interval: float = FEED_INTERVAL
 
     @property
     def saved_index_dir(self) -> Path:
@@ -128,6 +132,39 @@ def _ids(raw: str) -> frozenset[int]:
         ) from None
 
 
+def _feeds(raw: str) -> tuple[str, ...]:
+    feeds = tuple(dict.fromkeys(part for part in re.split(r"[,\s]+", raw.strip()) if part))
+    for url in feeds:
+        if not re.match(r"(?i)^https?://[^/\s]+", url):
+            raise ConfigError(f"NEWSBOT_FEEDS must list http(s) feed URLs, not {url!r}")
+    return feeds
+
+
+def _feed_interval(env: dict[str, str]) -> float:
+    raw = env.get("NEWSBOT_FEED_INTERVAL", "").strip()
+    try:
+        value = float(raw) if raw else FEED_INTERVAL
+    except ValueError:
+        value = -1.0
+    if not MIN_FEED_INTERVAL <= value < float("inf"):
+        raise ConfigError(
+            f"NEWSBOT_FEED_INTERVAL must be a number of seconds, at least {MIN_FEED_INTERVAL} "
+            f"(polite to the sites), not {raw!r}"
+        )
+    return value
+
+
+def _switch(env: dict[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{key} must be on or off, not {raw!r}")
+
+
 def _webhook_url(raw: str | None) -> str | None:
     if raw and not re.match(r"(?i)^https://[^/\s]+", raw):
         raise ConfigError(
@@ -163,6 +200,7 @@ def load_settings(
         thesaurus=Path(get("NEWSBOT_THESAURUS") or DEFAULT_THESAURUS),
         cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
         log_level=(get("NEWSBOT_LOG_LEVEL") or "").upper() or None,
+        semantic=_switch(env, "NEWSBOT_SEMANTIC", True),
         admin_ids=_ids(env.get("NEWSBOT_ADMIN_IDS", "")),
         webhook_url=_webhook_url(get("NEWSBOT_WEBHOOK_URL")),
         webhook_listen=get("NEWSBOT_WEBHOOK_LISTEN") or "0.0.0.0",
@@ -172,4 +210,6 @@ def load_settings(
         flood_limit=_positive(env, "NEWSBOT_FLOOD_LIMIT", 12),
         flood_window=_number(env, "NEWSBOT_FLOOD_WINDOW", 10.0),
         max_question_chars=_positive(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
+        feeds=_feeds(env.get("NEWSBOT_FEEDS", "")),
+        feed_interval=_feed_interval(env),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -12,6 +13,7 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
+from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
 from bot.search.engine import Engine
@@ -27,7 +29,7 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
 
 def ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer each question given, or each line of stdin as it comes."""
-    engine = load_engine(settings, announce=_announce)
+    engine = load_engine(settings, announce=_announce, vectors="saved")
     for question in _questions(args):
         answers = engine.ask(question, k=args.top)
         if args.json:
@@ -135,7 +137,7 @@ def _announce(message: str) -> None:
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     """Score a question set; with --sweep, also for a range of abstention thresholds."""
     questions = read_questions(args.questions)
-    engine = load_engine(settings, announce=_announce)
+    engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
     if args.sweep:
         print("\nmin_coverage  R@1(de)  R@1(en)  abstain(all)")
@@ -158,7 +160,10 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
         probe = target.with_name(target.name + ".probe")
         probe.mkdir(exist_ok=True)
         probe.rmdir()
-        build_and_save(settings, progress=True)
+        engine = build_and_save(settings, progress=True)
+        store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+        if store is not None:
+            embed.embed_all(engine, store)
     except OSError as exc:
         raise NewsbotError(
             f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import NewsbotError
+from bot.indexing import embed
+from bot.indexing.build import build_engine
 from bot.indexing.storage import PassageStore, fingerprint, open_index
+from bot.knowledge.articles import load_articles
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
 from bot.language.thesaurus import default_thesaurus
@@ -41,20 +46,45 @@ def load_english(
 
 
 def load_engine(
-    settings: Settings, with_dictionary: bool = True, strict: bool = False,
-    announce: Callable[[str], None] | None = None,
+    settings: Settings, with_dictionary: bool = True, skipped: list[str] | None = None,
+    announce: Callable[[str], None] | None = None, vectors: str = "background",
+    archives: Sequence[Path] = (),
 ) -> Engine:
     """Load the knowledge folder (from its saved index when that is current), the thesaurus and
-    the dictionary. `strict`: a broken article file is an error, not a skipped warning.
-    `announce`: where slow first-start work is said as it starts (the console: stderr)."""
-    engine = open_index(settings, strict=strict)
-    if not isinstance(engine.index.passages, PassageStore):  # built now: say why
-        report_stale_index(settings)
+    the dictionary. `skipped`: gets the names of article files that could not be read.
+    `announce`: where slow first-start work is said as it starts (the console: stderr).
+    `vectors`: "now" embeds what is missing before answering (index, eval), "background" in
+    a thread while answering (run, chat), "saved" uses what is saved (ask); a small knowledge
+    base is embedded at once in any case. `archives`: more folders indexed beside (eval)."""
+    if archives:  # in memory: the saved index is the knowledge folder's alone
+        target = settings.saved_index_dir
+        engine = build_engine([a for folder in (settings.knowledge_dir, *archives)
+                               for a in load_articles(folder, target, skipped)])
+    else:
+        engine = open_index(settings, skipped=skipped)
+        if not isinstance(engine.index.passages, PassageStore):  # built now: say why
+            report_stale_index(settings)
+    _semantic(engine, settings, vectors)
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
         engine.dictionary = load_english(settings, announce)
     warm_up(engine)
     return engine
+
+
+def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
+    """Attach the semantic stage and fill its vectors now, later or not at all."""
+    store = embed.attach(engine, settings, threads=(os.cpu_count() or 1) if vectors == "now" else 1)
+    if store is None:
+        return
+    missing = embed.missing(engine)
+    if vectors == "now" or 0 < missing <= embed.SMALL:
+        embed.embed_all(engine, store, progress=vectors == "now")
+    elif missing and vectors == "background":
+        embed.start_filler(engine, store)
+    elif missing:
+        log.warning("%d of %d passages have no vectors yet and are found by BM25 alone: run "
+                    "`newsbot index` to embed them", missing, len(engine.index))
 
 
 def report_stale_index(settings: Settings) -> None:

@@ -56,14 +56,14 @@ class PassageStore(Sequence[Passage]):
             raise IndexError(i)
         a = self.articles[int(self.owners[i])]
         text = self.blob[int(self.offsets[i]) : int(self.offsets[i + 1])].decode("utf-8", "replace")
-        return Passage(a.name, a.title, a.date, a.dateline, int(self.positions[i]), text)
+        return Passage(a.name, a.title, a.date, a.dateline, int(self.positions[i]), text, a.url)
 
 
-def fingerprint(folder: Path) -> dict[str, list[int]]:
+def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[int]]:
     """Each article file's size and modification time: any change means rebuild."""
     return {
         p.relative_to(folder).as_posix(): [stat.st_size, stat.st_mtime_ns]
-        for p in article_files(folder)
+        for p in article_files(folder, index_dir)
         for stat in [p.stat()]
     }
 
@@ -92,8 +92,10 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
         {**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles
     ])
     _write_json(tmp / "manifest.json", {
-        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder),
+        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
     })
+    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
+        os.replace(target / "vectors", tmp / "vectors")
     old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
@@ -174,22 +176,25 @@ def is_current(folder: Path, target: Path) -> bool:
     return (
         manifest.get("format") == FORMAT
         and manifest.get("params") == asdict(BM25Params())
-        and manifest.get("files") == fingerprint(folder)
+        and manifest.get("files") == fingerprint(folder, target)
     )
 
 
 def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     """`newsbot index`: analyse the folder and save the index."""
     started = time.perf_counter()
-    engine = build_engine(load_articles(settings.knowledge_dir), progress=progress)
+    engine = build_engine(
+        load_articles(settings.knowledge_dir, settings.saved_index_dir), progress=progress
+    )
     save(engine, settings.knowledge_dir, settings.saved_index_dir)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
     return engine
 
 
-def open_index(settings: Settings, strict: bool = False) -> Engine:
-    """The engine for the knowledge folder: the saved index if current, else built now."""
+def open_index(settings: Settings, skipped: list[str] | None = None) -> Engine:
+    """The engine for the knowledge folder: the saved index if current, else built now.
+    Files that cannot be read are skipped and, when built now, named in `skipped`."""
     folder, target = settings.knowledge_dir, settings.saved_index_dir
     started = time.perf_counter()
     if is_current(folder, target):
@@ -201,7 +206,7 @@ def open_index(settings: Settings, strict: bool = False) -> Engine:
             log.info("loaded saved index (%d passages, %d articles) in %.2f s",
                      len(engine.index), len(engine.articles), time.perf_counter() - started)
             return engine
-    engine = build_engine(load_articles(folder, strict=strict))
+    engine = build_engine(load_articles(folder, target, skipped))
     for article in engine.articles:
         log.debug("article %s: %r (%s)", article.name, article.title, article.date or "no date")
     log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),

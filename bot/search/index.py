@@ -13,28 +13,17 @@ term-major sparse matrix, so it costs milliseconds even over a million passages.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from bot.knowledge.passages import Passage
 from bot.search import scoring
+from bot.search.hits import Group, Hit
 from bot.search.scoring import BM25Params
 
-Group = tuple[str, ...]
+__all__ = ["Group", "Hit", "Index"]
 STEP = 65_536  # passages per step of an index build (and 64 steps of postings)
 DENSE = 16  # a group whose postings reach 1/16 of the passages is merged densely, not sorted
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A ranked passage with its BM25 score and the share of the question it covers."""
-
-    passage: Passage
-    score: float
-    coverage: float  # IDF-weighted share of the question's groups found in the passage
-    id: int  # the passage's number in the index
-    matched: int = 0  # how many of the question's groups the passage contains
 
 
 class Index:
@@ -154,8 +143,10 @@ class Index:
         groups: Sequence[Group],
         k: int = 3,
         factors: Sequence[Sequence[float]] | None = None,
+        include: Sequence[int] = (),
     ) -> list[Hit]:
         """The k best passages for a structured query, best first; [] if nothing matches.
+        Passages in `include` (found by another stage) follow them, scored the same way.
 
         `factors[g][m]` scales the weight of member m of group g (1 if not given): synonyms
         can count less than the question's own word. A group's share of the coverage is the
@@ -203,7 +194,7 @@ class Index:
                 scores[rows[first]] += weights[first]
                 found.append((rows[first], member_credits[order][first]))
         if not found:
-            return []
+            return [Hit(self.passages[i], 0.0, 0.0, i) for i in dict.fromkeys(include)]
         dense = len(found) > 1 and sum(len(rows) for rows, _ in found) * 16 >= len(scores)
         if len(found) == 1:
             candidates = found[0][0]
@@ -212,7 +203,7 @@ class Index:
             candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
         else:  # many: only those that can make the top k
             candidates = self._contenders(found, k)
-        hits = self._top(candidates, k, total_idf, found)
+        hits = self._top(candidates, k, total_idf, found, include)
         if dense:
             scores.fill(0.0)
         else:
@@ -273,7 +264,7 @@ class Index:
 
     def _top(
         self, candidates: np.ndarray, k: int, total_idf: float,
-        found: list[tuple[np.ndarray, float | np.ndarray]],
+        found: list[tuple[np.ndarray, float | np.ndarray]], include: Sequence[int] = (),
     ) -> list[Hit]:
         values = self._scores[candidates]
         if len(candidates) > k:
@@ -281,7 +272,10 @@ class Index:
             candidates, values = candidates[part], values[part]
         order = np.lexsort((candidates, -values))  # best first; ties by passage order
         positive = values[order] > 0
-        best, values = candidates[order][positive], values[order][positive]
+        best = candidates[order][positive]
+        extra = np.array([i for i in dict.fromkeys(include) if i not in set(best.tolist())])
+        best = np.concatenate([best, extra.astype(best.dtype)]) if len(extra) else best
+        values = self._scores[best]
         matched = np.zeros(len(best), dtype=np.float32)  # coverage, for the k hits only
         count = np.zeros(len(best), dtype=np.int64)
         for rows, credits in found:

