@@ -68,6 +68,19 @@ def source_line(passage: Passage | Article, language: str = "de") -> str:
     return f"{text('source', language)}: {passage.title}" + (f" — {where}" if where else "")
 
 
+def source_html(passage: Passage, language: str = "de") -> str:
+    """The source line in Telegram HTML; the title links to the article when it has a web
+    address (http or https only)."""
+    line = html.escape(source_line(passage, language), quote=False)
+    url = passage.url
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return line
+    head = html.escape(f"{text('source', language)}: ", quote=False)
+    title = html.escape(passage.title, quote=False)
+    link = f'<a href="{html.escape(url, quote=True)}">{title}</a>'
+    return head + link + line[len(head) + len(title) :]
+
+
 def plain_answers(answers: Answers, show_scores: bool = True) -> str:
     """Answers for people in a terminal: each passage, its source, its score."""
     if not answers.found:
@@ -97,6 +110,7 @@ def json_answers(answers: Answers) -> str:
                     "date": h.passage.date,
                     "dateline": h.passage.dateline,
                     "passage": h.passage.position,
+                    "url": h.passage.url,
                 }
                 for h in answers.hits
             ],
@@ -130,7 +144,7 @@ def answer_html(
     Too long for Telegram (which counts UTF-16 units, an emoji is two)? The passage is cut at
     a word boundary before highlighting, so tags and entities stay whole and bold stays bold.
     """
-    source = f"\n\n<i>{html.escape(source_line(passage, language), quote=False)}</i>"
+    source = f"\n\n<i>{source_html(passage, language)}</i>"
     text, body = passage.text, highlight_html(passage.text, is_match)
     room = limit - utf16_len(source)
     while utf16_len(body) > room:

@@ -101,8 +101,24 @@ def test_json_answers_round_trip():
     assert data["language"] == "de"
     assert data["answers"] == [
         {"text": passage.text, "score": 5.0, "article": "a.txt", "title": TITLE,
-         "date": "2020-08", "dateline": "REDMOND/WASHINGTON", "passage": 3}
+         "date": "2020-08", "dateline": "REDMOND/WASHINGTON", "passage": 3, "url": None}
     ]
+
+
+def test_json_answers_carry_the_url():
+    passage = _passage(url="https://example.de/a?b=1")
+    assert json.loads(replies.json_answers(_answers(passage)))["answers"][0]["url"] == \
+        "https://example.de/a?b=1"
+
+
+def test_answer_html_links_the_title_to_the_article():
+    passage = _passage(title="A <b> & \"T\"", url='https://example.de/a?x=1&y="2"')
+    message = replies.answer_html(passage, "de", _is_tiktok)
+    assert message.endswith(
+        '<i>Quelle: <a href="https://example.de/a?x=1&amp;y=&quot;2&quot;">A &lt;b&gt; &amp; '
+        '"T"</a> — REDMOND/WASHINGTON, 2020-08</i>')
+    unsafe = replies.answer_html(_passage(url="javascript:alert(1)"), "de", _is_tiktok)
+    assert "<a " not in unsafe
 
 
 def test_json_answers_is_one_line():

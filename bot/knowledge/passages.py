@@ -21,6 +21,7 @@ class Passage:
     dateline: str | None
     position: int  # 0-based order within the article
     text: str
+    url: str | None = None  # the article's web address, when it has one
 
 
 def split_paragraph(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
@@ -47,6 +48,6 @@ def article_passages(article: Article) -> list[Passage]:
     """Split an article into passages: about a paragraph each."""
     texts = [chunk for paragraph in article.paragraphs for chunk in split_paragraph(paragraph)]
     return [
-        Passage(article.name, article.title, article.date, article.dateline, i, text)
+        Passage(article.name, article.title, article.date, article.dateline, i, text, article.url)
         for i, text in enumerate(texts)
     ]

@@ -11,6 +11,8 @@ import asyncio
 import gc
 import logging
 import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
 from telegram.error import (
@@ -35,6 +37,7 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import ConfigError, NewsbotError
 from bot.indexing.loading import load_engine
+from bot.knowledge.feeds import fetch_round
 from bot.logs import add_secret
 from bot.telegram import handlers
 from bot.telegram.delivery import (
@@ -46,7 +49,9 @@ from bot.telegram.delivery import (
 from bot.telegram.flood import FloodGate
 
 log = logging.getLogger(__name__)
+ENGINE_WORKERS = 2  # questions answered at once (one per core); more wait their turn
 HTTP_TIMEOUT = 5.0  # seconds to connect, send, and wait for Telegram's answer (PTB's default)
+SKIPPED_NAMED = 3  # files a reload reply names; the rest are counted
 
 COMMANDS = {
     "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
@@ -71,22 +76,62 @@ async def post_init(application: Application) -> None:
         )
     except (NotImplementedError, AttributeError, RuntimeError):  # not on this platform
         pass
+    if application.bot_data["settings"].feeds:
+        application.bot_data["feeds"] = asyncio.create_task(follow_feeds(application))
     log.info("bot @%s is up", bot.username)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Stop following the feeds (a round in progress finishes in its thread, unused)."""
+    task = application.bot_data.pop("feeds", None)
+    if task is not None:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):  # noqa: BLE001 — shutting down anyway
+            pass
+    application.bot_data["workers"].shutdown(wait=False, cancel_futures=True)
+
+
+async def follow_feeds(application: Application) -> None:
+    """Fetch the feeds at start and every NEWSBOT_FEED_INTERVAL seconds, in a thread (answers
+    never wait), and reload the index when something new arrived. One log line per round."""
+    settings: Settings = application.bot_data["settings"]
+    while True:
+        started = time.monotonic()
+        try:
+            result = await asyncio.to_thread(fetch_round, settings.knowledge_dir, settings.feeds)
+        except Exception:  # noqa: BLE001 — a failed round changes nothing
+            log.exception("feed round failed; trying again in %.0f s", settings.feed_interval)
+        else:
+            for warning in result.warnings:
+                log.warning("feeds: %s", warning)
+            log.info("feeds: %s", result.summary())
+            if result.changed:
+                await reload_knowledge(application)
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(max(1.0, settings.feed_interval - elapsed))
 
 
 async def reload_knowledge(application: Application) -> str:
     """Re-read the knowledge folder and swap the new engine in; keep the old one on failure."""
     settings: Settings = application.bot_data["settings"]
     old = application.bot_data["engine"]
+    skipped: list[str] = []
     try:
-        engine = await asyncio.to_thread(load_engine, settings, False, True)
+        engine = await asyncio.to_thread(load_engine, settings, False, skipped)
     except NewsbotError as exc:
         log.error("reload failed, still serving the old index: %s", exc)
         return f"Reload failed, still serving the old index: {exc}"
     engine.dictionary = old.dictionary
     application.bot_data["engine"] = engine  # one assignment: handlers see old or new
     log.info("reloaded: %d articles, %d passages", len(engine.articles), len(engine.index))
-    return f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages."
+    reply = f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages."
+    if skipped:
+        more = len(skipped) - SKIPPED_NAMED
+        reply += (f" Skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: "
+                  + "; ".join(skipped[:SKIPPED_NAMED]) + (f"; and {more} more" if more > 0 else ""))
+    return reply
 
 
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,11 +187,14 @@ def build_application(
         .rate_limiter(PatientRateLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.update(
         engine=engine, settings=settings,
         flood=FloodGate(settings.flood_limit, settings.flood_window),
+        # engine work runs here, never on the event loop: a slow question delays no one else
+        workers=ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="newsbot-engine"),
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
