@@ -11,6 +11,8 @@ import html
 import logging
 import re
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from telegram import (
     InlineKeyboardButton,
@@ -29,6 +31,7 @@ from bot.indexing.loading import example_question
 from bot.language.english import detect_language
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MORE = "more"  # callback data: "more:<rank>:<question start>", at most 64 bytes
 MAX_RANK = 100  # "more" pages no deeper than this (callback data can be forged)
 ASK_RE = re.compile(r"^/ask(?:@\w+)?(?:\s+|$)", re.IGNORECASE)
@@ -79,6 +82,12 @@ def compose(
     return text, more
 
 
+async def in_worker(context: ContextTypes.DEFAULT_TYPE, work: Callable[..., T], *args: Any) -> T:
+    """Run engine work in the worker threads (`bot_data["workers"]`), not on the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(
+        context.bot_data.get("workers"), work, *args)
+
+
 async def reply_to_question(
     update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
 ) -> None:
@@ -103,7 +112,8 @@ async def reply_to_question(
         await message.reply_text(replies.text("slow_down", language))
     if wait:
         await asyncio.sleep(wait)
-    text, markup = compose(context, question, limit=replies.TELEGRAM_LIMIT - len(note))
+    text, markup = await in_worker(
+        context, compose, context, question, 0, replies.TELEGRAM_LIMIT - len(note))
     await message.reply_text(
         text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
         disable_web_page_preview=True,
@@ -180,7 +190,7 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
     question_text = (asked or short)[: context.bot_data["settings"].max_question_chars]
-    text, markup = compose(context, question_text, rank)
+    text, markup = await in_worker(context, compose, context, question_text, rank)
     await context.bot.send_message(  # quoting the question, so the next tap can read it whole
         message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
         disable_web_page_preview=True,
@@ -194,7 +204,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Offer the best passages as inline results; a hint for an empty query."""
     text = update.inline_query.query.strip()[: context.bot_data["settings"].max_question_chars]
     engine = context.bot_data["engine"]
-    results = replies.inline_results(engine, text, _language(update))
+    results = await in_worker(context, replies.inline_results, engine, text, _language(update))
     await update.inline_query.answer(
         [
             InlineQueryResultArticle(
