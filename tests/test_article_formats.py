@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.config import Settings
 from bot.indexing import storage
 from bot.knowledge.articles import TITLE_CHARS, article_files, load_articles, parse_article
+from bot.knowledge.markup import escape_markdown, markdown_paragraphs
 from bot.knowledge.passages import article_passages
 from tests.feed_site import BOILERPLATE_WORDS, STREIK, page
 
@@ -57,6 +58,12 @@ def test_front_matter_gives_the_metadata_and_markdown_becomes_plain_text():
     text = " ".join(p.text for p in article_passages(article))
     assert not re.search(r"[*\[\]`#>]|https?:", text)
     assert "Hintergrund" not in text  # a heading is never a passage by itself
+
+
+def test_escaped_plain_text_reads_back_as_itself():
+    text = "1. FC Köln *siegt* [sic] <b> & mehr_davon\n- kein Punkt\n# kein Titel\n> kein Zitat"
+    _, paragraphs = markdown_paragraphs(escape_markdown(text))
+    assert paragraphs == [" ".join(text.split())]
 
 
 def test_a_heading_starts_a_new_passage():

@@ -19,7 +19,7 @@ import re
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -27,17 +27,18 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import feedparser
 
 from bot.knowledge.extract import MIN_TEXT_CHARS, Page, extract_page, strip_html
+from bot.knowledge.markup import escape_markdown
 from bot.knowledge.web import FetchError, WebClient, is_web_url
 
 log = logging.getLogger(__name__)
 STATE_FILE = ".newsbot-feeds.json"
 FEEDS_FOLDER = "feeds"
 WORKERS = 4  # pages downloaded at once (and at most PER_HOST of them from one host)
+ATTEMPTS = 12  # rounds a failed item is tried again even when its feed is unchanged
 FEED_TYPES = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 TRACKING_RE = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ocid|xtor|wt_mc|wt_zmc|"
     r"at_medium|at_campaign|ref_src|_ga)$", re.IGNORECASE)
-MARKDOWN_SPECIALS_RE = re.compile(r"([\\`*_\[\]<>])")
 
 
 @dataclass
@@ -111,7 +112,7 @@ def load_state(folder: Path) -> dict[str, Any]:
         state = {}
     if not isinstance(state, dict):
         state = {}
-    for key in ("feeds", "items", "ids"):
+    for key in ("feeds", "items", "ids", "pending"):
         if not isinstance(state.get(key), dict):
             state[key] = {}
     return state
@@ -182,6 +183,10 @@ def _read_feeds(feeds: tuple[str, ...] | list[str], state: dict[str, Any], clien
                 result.known += 1
                 continue
             items[item.key] = item
+    for key, data in state["pending"].items():  # failed before: again, even behind a 304
+        if key not in items and key not in state["items"]:
+            items[key] = Item(key, **{k: v for k, v in data.items() if k != "attempts"},
+                              known=None)
     return list(items.values())
 
 
@@ -230,11 +235,18 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
             log.info("%s: could not check it for changes: %s", item.link, reason)
         return
     if page is None and len(item.summary) >= MIN_TEXT_CHARS:
-        page = Page(item.title, item.date, item.site, None, item.link, _escape(item.summary))
+        page = Page(item.title, item.date, item.site, None, item.link,
+                    escape_markdown(item.summary))
     if page is None:
         result.failed += 1
+        pending = state["pending"].setdefault(item.key, {"attempts": 0})
+        pending.update({k: v for k, v in asdict(item).items() if k not in ("key", "known")})
+        pending["attempts"] += 1
+        if pending["attempts"] >= ATTEMPTS:  # back only when its feed lists it anew
+            del state["pending"][item.key]
         result.warn(f"{item.link}: {reason}; trying again next round")
         return
+    state["pending"].pop(item.key, None)
     body = page.text.strip()
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     known = item.known
@@ -256,16 +268,6 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
         state["ids"][item.guid] = item.key
     if response is not None and (final := normalise_url(response.url)) != item.key:
         state["ids"].setdefault(final, item.key)
-
-
-def _escape(text: str) -> str:
-    """Plain text safe inside Markdown: specials and leading list or heading markers escaped."""
-    lines = []
-    for line in text.split("\n"):
-        line = MARKDOWN_SPECIALS_RE.sub(r"\\\1", line)
-        line = re.sub(r"^(\s*)([#>+=|-])", r"\1\\\2", line)
-        lines.append(re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", line))
-    return "\n".join(lines)
 
 
 def _article_text(item: Item, page: Page, body: str) -> str:

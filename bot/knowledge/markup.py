@@ -21,7 +21,20 @@ KEYS = {"title": "title", "date": "date", "dateline": "dateline", "place": "date
         "location": "dateline", "source": "source", "site": "source", "url": "url",
         "link": "url"}
 
+SPECIALS_RE = re.compile(r"([\\`*_\[\]<>])")
+
 _parser = MarkdownIt("commonmark")
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text that Markdown reads back as itself: specials and leading list, quote or
+    heading markers escaped."""
+    lines = []
+    for line in text.split("\n"):
+        line = SPECIALS_RE.sub(r"\\\1", line)
+        line = re.sub(r"^(\s*)([#>+=|-])", r"\1\\\2", line)
+        lines.append(re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", line))
+    return "\n".join(lines)
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
