@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
-ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url"}
+ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url",
+               "sentence"}
 TIMEOUT = 60
 
 

@@ -100,7 +100,8 @@ def test_json_answers_round_trip():
     assert data["question"] == "Wer will Tiktok kaufen?"
     assert data["language"] == "de"
     assert data["answers"] == [
-        {"text": passage.text, "score": 5.0, "article": "a.txt", "title": TITLE,
+        {"text": passage.text, "sentence": passage.text, "score": 5.0, "article": "a.txt",
+         "title": TITLE,
          "date": "2020-08", "dateline": "REDMOND/WASHINGTON", "passage": 3, "url": None}
     ]
 
