@@ -161,14 +161,19 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
         probe.mkdir(exist_ok=True)
         probe.rmdir()
         engine = build_and_save(settings, progress=True)
-        store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
-        if store is not None:
-            embed.embed_all(engine, store)
     except OSError as exc:
         raise NewsbotError(
             f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "
             "to a folder this user can write"
         ) from None
+    # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
+    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    if store is not None:
+        try:
+            embed.embed_all(engine, store)
+        except OSError as exc:
+            raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
+                               f"({exc.strerror or exc}); the lexical index is saved") from None
     return 0
 
 

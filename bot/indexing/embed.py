@@ -73,8 +73,8 @@ def embed_all(engine: Engine, store: VectorStore, progress: bool = True) -> None
         except KeyboardInterrupt:
             semantic.refresh(store)
             bar.close()
-            log.warning("embedding stopped: %d of %d passages have vectors; run it again to "
-                        "go on where it stopped", semantic.count, len(semantic.keys))
+            log.warning("embedding stopped: %d of %d texts embedded and saved; `newsbot index` "
+                        "goes on where it stopped", bar.n, bar.total or 0)
             raise
 
 
