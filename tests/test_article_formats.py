@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.indexing import storage
+from bot.indexing.loading import report_stale_index
 from bot.knowledge.articles import TITLE_CHARS, article_files, load_articles, parse_article
 from bot.knowledge.markup import escape_markdown, markdown_paragraphs
 from bot.knowledge.passages import article_passages
@@ -166,3 +167,11 @@ def test_saved_index_keeps_url_and_source_and_reads_old_ones(knowledge_copy):
     again = storage.load(settings.saved_index_dir)
     assert all(a.url is None for a in again.articles)
     assert replace(again.articles[0], url="x").url == "x"
+
+
+def test_an_index_in_a_visible_folder_is_not_reported_stale(knowledge_copy, caplog):
+    settings = Settings(knowledge_dir=knowledge_copy, index_dir=knowledge_copy / "index")
+    storage.build_and_save(settings)
+    with caplog.at_level(logging.WARNING):
+        report_stale_index(settings)
+    assert not [r for r in caplog.records if "out of date" in r.getMessage()]

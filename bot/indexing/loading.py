@@ -93,7 +93,7 @@ def report_stale_index(settings: Settings) -> None:
     try:
         manifest = json.loads((settings.saved_index_dir / "manifest.json").read_text("utf-8"))
         saved = manifest["files"]
-        current = fingerprint(settings.knowledge_dir)
+        current = fingerprint(settings.knowledge_dir, settings.saved_index_dir)
     except (OSError, ValueError, KeyError, TypeError, NewsbotError):
         return  # no saved index (or an unreadable one: open_index says so)
     if not isinstance(saved, dict):
