@@ -25,7 +25,7 @@ from bot.search.semantic import Semantic, fill
 from bot.search.vectors import VectorStore
 
 log = logging.getLogger(__name__)
-SMALL = 400  # texts: a knowledge base this small is embedded at start (a few seconds' work)
+SMALL = 100  # texts: a knowledge base this small (the seed: ~50) is embedded at start, in seconds
 REFRESH = 30.0  # seconds between the background filler's swaps of new vectors
 
 
@@ -96,8 +96,9 @@ class Filler(threading.Thread):
         except (OSError, AttributeError):
             pass
         started = last = time.monotonic()
-        log.info("embedding %d passages in the background; until then they are found by "
-                 "BM25 alone", missing(self.engine))
+        log.info("embedding %d texts of %d passages in the background; until then those "
+                 "passages are found by BM25 alone", semantic.todo(self.store),
+                 missing(self.engine))
 
         def progress(done: int, total: int) -> None:
             nonlocal last

@@ -77,14 +77,15 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     store = embed.attach(engine, settings, threads=(os.cpu_count() or 1) if vectors == "now" else 1)
     if store is None:
         return
-    missing = embed.missing(engine)
+    missing = engine.semantic.todo(store) if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
+        log.info("embedding %d new texts before answering", missing)
         embed.embed_all(engine, store, progress=vectors == "now")
     elif missing and vectors == "background":
         embed.start_filler(engine, store)
     elif missing:
-        log.warning("%d of %d passages have no vectors yet and are found by BM25 alone: run "
-                    "`newsbot index` to embed them", missing, len(engine.index))
+        log.warning("%d texts have no vectors yet, so some passages are found by BM25 alone: "
+                    "run `newsbot index` to embed them", missing)
 
 
 def report_stale_index(settings: Settings) -> None:

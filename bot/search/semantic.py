@@ -64,6 +64,11 @@ class Semantic:
         # one assignment: a question being answered sees the old arrays or the new, not a mix
         self._state = (matrix, sentence_matrix, ready, int(ready.sum()))
 
+    def todo(self, store: VectorStore) -> int:
+        """How many distinct texts (passages and sentences) still need a vector."""
+        keys = {*self.keys, *self.sentence_keys}
+        return int((store.rows(list(keys)) < 0).sum())
+
     @property
     def count(self) -> int:
         """How many passages have their vectors."""

