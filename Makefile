@@ -31,8 +31,10 @@ lint: $(STAMP)
 ## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
 DATA ?= ../shared/data
 eval: $(STAMP) language-data
-	$(BIN)/newsbot eval tests/questions.jsonl --knowledge tests/knowledge
-	$(BIN)/newsbot eval tests/holdout/questions.jsonl --knowledge tests/holdout/knowledge
+	NEWSBOT_INDEX_DIR=.eval/main $(BIN)/newsbot eval tests/questions.jsonl \
+		--knowledge tests/knowledge
+	NEWSBOT_INDEX_DIR=.eval/holdout $(BIN)/newsbot eval tests/holdout/questions.jsonl \
+		--knowledge tests/holdout/knowledge
 	NEWSBOT_INDEX_DIR=.eval/xquad $(BIN)/newsbot eval $(DATA)/xquad-dev/questions.jsonl \
 		--knowledge $(DATA)/xquad-dev/knowledge
 	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval tests/questions.jsonl \

@@ -24,6 +24,7 @@ class Tally:
 
     answerable: int = 0
     hits_at_1: int = 0
+    ranked_first: int = 0  # the top passage right had newsbot not abstained
     reciprocal_ranks: float = 0.0
     off_topic: int = 0
     abstained: int = 0
@@ -34,6 +35,7 @@ class Tally:
         return {
             "answerable": self.answerable,
             "recall@1": self.hits_at_1 / self.answerable if self.answerable else 0.0,
+            "ranked@1": self.ranked_first / self.answerable if self.answerable else 0.0,
             "mrr@3": self.reciprocal_ranks / self.answerable if self.answerable else 0.0,
             "off_topic": self.off_topic,
             "abstention": self.abstained / self.off_topic if self.off_topic else 0.0,
@@ -66,6 +68,7 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
     tallies: dict[str, Tally] = defaultdict(Tally)
     for item in questions:
         answers = engine.ask(item["q"], k=3)
+        first = engine.ask(item["q"], k=1, abstain=False).hits if item["gold"] else []
         for key in (item.get("lang") or detect_language(item["q"]), "all"):
             tally = tallies[key]
             if not item["gold"]:
@@ -84,6 +87,8 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
                 None,
             )
             tally.hits_at_1 += rank == 1
+            tally.ranked_first += bool(first) and any(g in first[0].passage.text
+                                                      for g in item["gold"])
             tally.reciprocal_ranks += 1 / rank if rank else 0.0
             if key != "all" or rank == 1:
                 continue
@@ -97,16 +102,19 @@ def evaluate(engine: Engine, questions: list[dict]) -> dict[str, Tally]:
 
 def report(tallies: dict[str, Tally], show_misses: bool = True) -> str:
     """A small table plus the misses."""
-    lines = [f"{'lang':<5} {'n':>4} {'R@1':>6} {'MRR@3':>6} {'off':>4} {'abstain':>7}"]
+    lines = [f"{'lang':<5} {'n':>4} {'R@1':>6} {'MRR@3':>6} {'off':>4} {'abstain':>7} "
+             f"{'ranked@1':>8}"]
     for lang in sorted(tallies, key=lambda k: (k == "all", k)):
         s = tallies[lang].summary()
-        r1, mrr, abstain = (f"{s[k]:.3f}" for k in ("recall@1", "mrr@3", "abstention"))
+        r1, mrr, abstain, ranked = (f"{s[k]:.3f}" for k in ("recall@1", "mrr@3", "abstention",
+                                                            "ranked@1"))
         if not s["answerable"]:
-            r1 = mrr = "n/a"
+            r1 = mrr = ranked = "n/a"
         if not s["off_topic"]:  # no off-topic questions: nothing to abstain on
             abstain = "n/a"
         lines.append(
-            f"{lang:<5} {s['answerable']:>4} {r1:>6} {mrr:>6} {s['off_topic']:>4} {abstain:>7}"
+            f"{lang:<5} {s['answerable']:>4} {r1:>6} {mrr:>6} {s['off_topic']:>4} {abstain:>7} "
+            f"{ranked:>8}"
         )
     if show_misses and "all" in tallies and tallies["all"].misses:
         lines.append("")

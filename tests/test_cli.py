@@ -176,7 +176,7 @@ def test_eval_prints_scores_per_language(env):
     result = newsbot(env, "eval", str(QUESTIONS))
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["lang", "n", "R@1", "MRR@3", "off", "abstain"]
+    assert header.split() == ["lang", "n", "R@1", "MRR@3", "off", "abstain", "ranked@1"]
     table = {row.split()[0]: row.split()[1:] for row in rows if row[:3] in ("de ", "en ", "all")}
     assert {"de", "all"} <= set(table)
     for values in table.values():
@@ -226,7 +226,7 @@ def test_malformed_token_is_one_line_exit_2(env):
 class _TwoHits:
     """An engine stand-in whose second hit holds the gold phrase."""
 
-    def ask(self, question: str, k: int = 3):
+    def ask(self, question: str, k: int = 3, abstain=True):
         from bot.knowledge.passages import Passage
         from bot.search.engine import Answers
         from bot.search.index import Hit

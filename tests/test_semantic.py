@@ -18,6 +18,7 @@ import pytest
 from conftest import KNOWLEDGE, SEED
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_handlers import assert_telegram_html
 
 from bot.config import Settings
 from bot.indexing import embed
@@ -341,8 +342,6 @@ def test_telegram_underlines_the_answering_sentence_and_keeps_bold():
 @given(st.text(min_size=1, max_size=300), st.integers(0, 300), st.integers(0, 300),
        st.integers(20, 400))
 def test_underlined_replies_are_valid_telegram_html(text, a, b, limit):
-    from test_handlers import assert_telegram_html
-
     from bot import replies
 
     sentence = text[min(a, b) : max(a, b)]

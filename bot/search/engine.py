@@ -109,21 +109,23 @@ class Engine:
             factors.append((1.0,) * len(forms) + (SYNONYM_FACTOR,) * len(extra))
         return language, groups, factors
 
-    def ask(self, question: str, k: int = 3) -> Answers:
-        """The k best passages answering the question, or none when the news doesn't say."""
+    def ask(self, question: str, k: int = 3, abstain: bool = True) -> Answers:
+        """The k best passages answering the question, or none when the news doesn't say
+        (`abstain=False`: the k best whatever they say, for evaluation)."""
         language, groups, factors = self.query(question)
         terms = frozenset(t for g in groups for t in g)
         semantic, ranker = self.semantic, self.ranker
         if semantic is not None and ranker is not None and semantic.count:
             c = self.candidates(question, groups, factors, semantic)
-            return Answers(question, language, self._fused(c, ranker, semantic, k), terms)
+            return Answers(question, language, self._fused(c, ranker, semantic, k, abstain),
+                           terms)
         with self._lock:
             depth = max(k, RERANK_DEPTH)
             hits = self.index.search(groups, k=depth, factors=factors) if groups else []
         hits = rerank(hits, groups, factors, self.index, self.analyzer)[: max(k, 1)]
         # Later hits must also be relevant, not just the least bad of the rest.
-        relevant = [h for h in hits if self.relevant(h)]
-        if not hits or not self.relevant(hits[0]):
+        relevant = [h for h in hits if self.relevant(h) or not abstain]
+        if not hits or not (self.relevant(hits[0]) or not abstain):
             relevant = []
         idf = self._idf(groups)
         return Answers(question, language, [
@@ -151,7 +153,8 @@ class Engine:
             np.array([dense_rank.get(h.id, ABSENT) for h in hits]), cos, sentence_cos, best,
         )
 
-    def _fused(self, c: Candidates, ranker: Ranker, semantic: Semantic, k: int) -> list[Hit]:
+    def _fused(self, c: Candidates, ranker: Ranker, semantic: Semantic, k: int,
+               abstain: bool = True) -> list[Hit]:
         """The fused top k, each kept while the answer model says it answers."""
         if not len(c):
             return []
@@ -160,7 +163,7 @@ class Engine:
         for place, at in enumerate(order[: max(k, 1)]):
             following = fused[order[place + 1]] if place + 1 < len(order) else fused[at] - 1
             lead = float(fused[at] - following) if place == 0 else 0.0  # later: as if tied
-            if ranker.probability(c, fused, int(at), lead) < ranker.threshold:
+            if abstain and ranker.probability(c, fused, int(at), lead) < ranker.threshold:
                 break
             i = int(c.ids[at])
             sentences = semantic.sentences[i]
