@@ -364,3 +364,30 @@ def test_ask_output_and_json_carry_the_sentence(engine):
     for hit in answers.hits:  # "»" singles out a sentence of a longer passage
         assert (f"» {hit.sentence}" in plain) == (hit.sentence != hit.passage.text)
     assert any(h.sentence != h.passage.text for h in answers.hits)
+
+
+def test_unwritable_index_folder_means_bm25_for_the_rest_with_one_warning(
+        tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    folder = tmp_path / "k"
+    folder.mkdir()
+    (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(knowledge_dir=folder, index_dir=blocker / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    with caplog.at_level(logging.WARNING):
+        engine = load_engine(settings)
+    assert caplog.text.count("cannot save vectors in") == 1
+    assert "NEWSBOT_INDEX_DIR" in caplog.text and "Traceback" not in caplog.text
+    assert engine.ask("Wer will Tiktok kaufen?").found  # by BM25
+
+
+def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+    monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    engine = load_engine(settings, vectors="saved")
+    assert engine.semantic is not None and engine.semantic.count == 0
+    assert not (tmp_path / "index").exists()

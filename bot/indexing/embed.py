@@ -44,9 +44,15 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
         return None
     try:
         ranker = Ranker.load()
-        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
     except (OSError, ValueError) as exc:
-        log.warning("semantic stage off, answering with BM25 alone: %s", exc)
+        log.warning("semantic stage off, answering with BM25 alone: the ranker cannot be "
+                    "read (%s)", exc)
+        return None
+    try:  # reads what is saved; the folder is made when the first vectors are
+        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
+    except OSError as exc:
+        log.warning("semantic stage off, answering with BM25 alone: cannot read vectors in %s "
+                    "(%s)", vectors_dir(settings), exc.strerror or exc)
         return None
     engine.semantic = Semantic(embedder, engine.index.passages, store)
     engine.ranker = ranker
@@ -111,6 +117,11 @@ class Filler(threading.Thread):
 
         try:
             fill(semantic, self.store, progress, self.stopping.is_set)
+        except OSError as exc:
+            log.warning("background embedding stopped: cannot save vectors in %s (%s); set "
+                        "NEWSBOT_INDEX_DIR to a folder this user can write", self.store.folder,
+                        exc.strerror or exc)
+            return
         except Exception:  # the bot keeps serving with what it has
             log.exception("background embedding failed; answering with the vectors it has")
             return

@@ -80,7 +80,11 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     missing = engine.semantic.todo(store) if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
-        embed.embed_all(engine, store, progress=vectors == "now")
+        try:
+            embed.embed_all(engine, store, progress=vectors == "now")
+        except OSError as exc:  # the passages without vectors are found by BM25 alone
+            log.warning("cannot save vectors in %s (%s): set NEWSBOT_INDEX_DIR to a folder "
+                        "this user can write", embed.vectors_dir(settings), exc.strerror or exc)
     elif missing and vectors == "background":
         embed.start_filler(engine, store)
     elif missing:

@@ -40,17 +40,17 @@ class VectorStore:
             current = json.loads((folder / "model.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             current = None
-        if current != meta:
-            if current is not None:
-                log.info("saved vectors are from %s; embedding anew with %s",
-                         current.get("model") if isinstance(current, dict) else "?", model)
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "model.json").write_text(json.dumps(meta), encoding="utf-8")
         self._keys_path, self._vectors_path = folder / "keys.bin", folder / "vectors.f16"
         self._rows: dict[bytes, int] = {}
         self._vectors = np.zeros((0, dim), DTYPE)
-        self._repair()
+        # nothing is written until the first vector is: reading a knowledge base creates
+        # no folder, and another model's vectors are only replaced when new ones come
+        self._fresh = current != meta
+        if self._fresh and current is not None:
+            log.info("saved vectors are from %s; embedding anew with %s",
+                     current.get("model") if isinstance(current, dict) else "?", model)
+        if not self._fresh:
+            self._repair()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -90,6 +90,12 @@ class VectorStore:
         fresh = list({keys[i]: i for i in fresh}.values())  # a text twice in one batch: once
         if not fresh:
             return
+        if self._fresh:  # the first vectors of this model: start the folder
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            meta = {"model": self.model, "dim": self.dim, "dtype": "float16"}
+            (self.folder / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+            self._fresh = False
         with open(self._vectors_path, "ab") as f:
             f.write(np.ascontiguousarray(vectors[fresh], DTYPE).tobytes())
             f.flush()
