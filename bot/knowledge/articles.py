@@ -61,12 +61,7 @@ def parse_article(name: str, text: str) -> Article:
         lines.pop(0)
     if lines and lines[0].startswith("# "):
         meta.setdefault("title", lines.pop(0)[2:].strip())
-    body = "\n".join(lines).strip()
-    if match := PREFIX_RE.match(body):
-        meta.setdefault("date", match.group("date"))
-        if match.group("dateline"):
-            meta.setdefault("dateline", match.group("dateline").strip())
-        body = body[match.end() :]
+    body = _wire_prefix("\n".join(lines).strip(), meta)
     paragraphs = tuple(
         " ".join(block.split()) for block in re.split(r"\n\s*\n", body) if block.strip()
     )
@@ -74,6 +69,16 @@ def parse_article(name: str, text: str) -> Article:
         raise KnowledgeError(f"{name}: no text after the metadata")
     title = meta.get("title") or _first_sentence(paragraphs[0])
     return Article(name, shorten(title), meta.get("date"), meta.get("dateline"), paragraphs)
+
+
+def _wire_prefix(body: str, meta: dict[str, str]) -> str:
+    """The body without a leading `date 2020-08 PLACE:` prefix, whose date and place go to meta."""
+    if match := PREFIX_RE.match(body):
+        meta.setdefault("date", match.group("date"))
+        if match.group("dateline"):
+            meta.setdefault("dateline", match.group("dateline").strip())
+        body = body[match.end() :]
+    return body
 
 
 def _parse_markdown(name: str, text: str) -> Article:
@@ -91,12 +96,7 @@ def _parse_markdown(name: str, text: str) -> Article:
             lines.pop(0)
         else:
             break
-    body = "\n".join(lines).strip()
-    if match := PREFIX_RE.match(body):
-        meta.setdefault("date", match.group("date"))
-        if match.group("dateline"):
-            meta.setdefault("dateline", match.group("dateline").strip())
-        body = body[match.end() :]
+    body = _wire_prefix("\n".join(lines).strip(), meta)
     heading, paragraphs = markdown_paragraphs(body)
     if not paragraphs:
         raise KnowledgeError(f"{name}: no text after the metadata")
