@@ -29,6 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import bench_semantic
 import numpy as np
 import rank_bm25
 
@@ -211,15 +212,24 @@ def machine() -> str:
             f"{version('rank-bm25')}, PyStemmer {version('PyStemmer')}")
 
 
-def run_benchmark(sizes: list[int], questions: int, reference: bool) -> int:
+def run_benchmark(sizes: list[int], questions: int, reference: bool,
+                  semantic: list[int] = ()) -> int:  # type: ignore[assignment]
     """Run every size in fresh processes, print a Markdown table and save the results as JSON."""
-    results, about = [], machine()
+    results, dense, about = [], [], machine()
     print(f"machine: {about}", flush=True)
-    for n in sizes:
+    speed = _fresh(bench_semantic.throughput) if semantic else None
+    for n in sorted({*sizes, *semantic}):
         work = tempfile.mkdtemp(prefix="newsbot-bench-")
         try:
             print(f"{n:,} passages: build and save …", file=sys.stderr, flush=True)
             row = {"size": n, **_fresh(_build, n, questions, work)}
+            if n in semantic:
+                print(f"{n:,} passages: semantic stage …", file=sys.stderr, flush=True)
+                dense.append({"size": n, **_fresh(bench_semantic.make_vectors, work),
+                              **_fresh(bench_semantic.serve, work)})
+                print(json.dumps(dense[-1]), file=sys.stderr, flush=True)
+            if n not in sizes:
+                continue
             print(f"{n:,} passages: load and ask …", file=sys.stderr, flush=True)
             row.update(_fresh(_serve, work))
             plain, top, times = row.pop("plain"), row.pop("top"), row.pop("times")
@@ -234,9 +244,12 @@ def run_benchmark(sizes: list[int], questions: int, reference: bool) -> int:
         results.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(table(results))
+    if semantic:
+        print("\n" + bench_semantic.table(dense, speed))
     out = Path("bench-results", time.strftime("bench-%Y%m%d-%H%M%S.json"))
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": about, "results": results}, indent=1))
+    out.write_text(json.dumps({"machine": about, "results": results, "semantic": dense,
+                               "embedding": speed}, indent=1))
     print(f"\nresults saved to {out}")
     return 0
 
@@ -245,7 +258,8 @@ def table(results: list[Result]) -> str:
     """The results as a Markdown table."""
     head = ("passages", "build s (analysis)", "build peak MB", "save s", "cold load s",
             "serving MB: loaded / asked (anon.)", "search p50 / p99 ms", "ask p50 / p99 ms",
-            "rank-bm25 p50 / p99 ms", "speed-up (p50)", "top-5 = rank-bm25")
+            "rank-bm25 p50 / p99 ms (questions)", "speed-up (p50, same questions)",
+            "top-5 = rank-bm25 (same questions)")
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in results:
         ref = (f"{r['ref_p50_ms']:.0f} / {r['ref_p99_ms']:.0f} ({r['ref_questions']} q)",
@@ -273,12 +287,16 @@ def sizes(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=sizes, default="1000,10000,100000",
+    parser.add_argument("--sizes", type=sizes, default="1000,10000,100000,1000000",
                         help="passage counts, a,b,c")
+    parser.add_argument("--semantic", type=sizes, default="200000,1000000",
+                        help="passage counts for the semantic stage (synthetic vectors)")
+    parser.add_argument("--no-semantic", action="store_true", help="skip the semantic stage")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
     args = parser.parse_args(argv)
-    return run_benchmark(args.sizes, args.questions, reference=not args.no_reference)
+    return run_benchmark(args.sizes, args.questions, reference=not args.no_reference,
+                         semantic=[] if args.no_semantic else args.semantic)
 
 
 if __name__ == "__main__":

@@ -88,8 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     with_knowledge(sub.add_parser(
         "fetch", help="one round over the news feeds (NEWSBOT_FEEDS): save new articles"))
     bench = command("bench", "the scale benchmark (benchmarks/bench.py, `make bench`)")
-    bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000",
-                       help="passage counts, a,b,c")
+    bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000,1000000",
+                       help="passage counts, a,b,c (as `make bench`)")
+    bench.add_argument("--semantic", type=_sizes, default="200000,1000000",
+                       help="passage counts for the semantic stage (synthetic vectors)")
+    bench.add_argument("--no-semantic", action="store_true", help="skip the semantic stage")
     bench.add_argument("--questions", type=_positive, default=200, metavar="N",
                        help="questions timed per size")
     bench.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
@@ -170,5 +173,7 @@ def _bench(args: argparse.Namespace) -> int:
         raise NewsbotError("the benchmark lives in a source checkout: run `make bench` there")
     sizes = ",".join(map(str, args.sizes))
     command = [sys.executable, str(BENCHMARK), "--sizes", sizes, "--questions",
-               str(args.questions), *(["--no-reference"] if args.no_reference else [])]
+               str(args.questions), "--semantic", ",".join(map(str, args.semantic)),
+               *(["--no-reference"] if args.no_reference else []),
+               *(["--no-semantic"] if args.no_semantic else [])]
     return subprocess.call(command)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
 from bot.knowledge.passages import Passage
 from bot.knowledge.sentences import split_sentences
 from bot.search.embedding import Embedder
-from bot.search.vectors import VectorStore, text_key
+from bot.search.nearest import SCAN_LIMIT, Scan, nearest
+from bot.search.vectors import KEY_BYTES, VectorStore, text_key
 
 log = logging.getLogger(__name__)
 BATCH = 16  # texts per call of the model: what one Ctrl-C or crash can lose at most
@@ -36,33 +37,67 @@ def passage_sentences(passage: Passage) -> list[str]:
     return split_sentences(passage.text) or [passage.text]
 
 
+class Sentences:
+    """Each passage's sentences, split when asked (not millions of strings kept)."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def __getitem__(self, i: int) -> list[str]:
+        return passage_sentences(self.passages[i])
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return (passage_sentences(p) for p in self.passages)
+
+
 class Semantic:
     """Vectors of one index's passages and sentences, and the cosine search over them."""
 
-    def __init__(self, embedder: Embedder, passages: Sequence[Passage], store: VectorStore):
-        self.embedder, self.passages = embedder, passages
-        sentences = [passage_sentences(p) for p in passages]
-        self.sentences = sentences
+    def __init__(self, embedder: Embedder, passages: Sequence[Passage], store: VectorStore,
+                 scan_limit: int = SCAN_LIMIT):
+        self.embedder, self.passages, self.scan_limit = embedder, passages, scan_limit
+        self.sentences = Sentences(passages)
         self.sentence_ptr = np.zeros(len(passages) + 1, np.int64)
-        np.cumsum([len(s) for s in sentences], out=self.sentence_ptr[1:])
-        self.keys = [text_key(passage_text(p)) for p in passages]
-        self.sentence_keys = [text_key(s) for ss in sentences for s in ss]
+        self.keys, blob = [], bytearray()  # one blob, not millions of small bytes objects
+        for i, p in enumerate(passages):
+            self.keys.append(text_key(passage_text(p)))
+            sentences = passage_sentences(p)
+            blob += b"".join(map(text_key, sentences))
+            self.sentence_ptr[i + 1] = self.sentence_ptr[i] + len(sentences)
+        self._sentence_keys = bytes(blob)
+        self._state: tuple = (np.zeros(0, np.int64), np.zeros(0, np.int64),
+                              np.zeros(len(passages), bool), 0, Scan(np.zeros(0, np.int64),
+                                                                     np.zeros((0, store.dim))),
+                              store)
         self.refresh(store)
 
+    @property
+    def sentence_keys(self) -> list[bytes]:
+        """Every sentence's key, passage by passage."""
+        blob = self._sentence_keys
+        return [blob[i : i + KEY_BYTES] for i in range(0, len(blob), KEY_BYTES)]
+
     def refresh(self, store: VectorStore) -> None:
-        """Take up the vectors the store has now (after `fill`)."""
+        """Take up the vectors the store has now (after `fill`). Only row numbers are kept:
+        vectors are read from the memory-mapped store when asked, except what the search
+        holds (`bot/search/nearest.py`)."""
         rows, sentence_rows = store.rows(self.keys), store.rows(self.sentence_keys)
         # a passage takes part once its vector and all its sentences' vectors are there
         missing_sentence = np.add.reduceat(sentence_rows < 0, self.sentence_ptr[:-1]) > 0 \
             if len(sentence_rows) else np.zeros(len(rows), bool)
         ready = (rows >= 0) & ~missing_sentence
-        matrix = np.zeros((len(rows), store.dim), np.float32)
-        matrix[ready] = store.vectors(rows[ready])
-        sentence_matrix = np.zeros((len(sentence_rows), store.dim), np.float16)  # 2 B/value
-        have = sentence_rows >= 0
-        sentence_matrix[have] = store.vectors(sentence_rows[have])
+        count = int(ready.sum())
+        search = self._state[4]
+        # an index is rebuilt when 10 % more passages are ready (or all): not every batch
+        if count != search.size and (count <= self.scan_limit or count == len(rows)
+                                     or count >= 1.1 * search.size):
+            ids = np.flatnonzero(ready)
+            search = nearest(store, ids, rows[ids], self.scan_limit)
         # one assignment: a question being answered sees the old arrays or the new, not a mix
-        self._state = (matrix, sentence_matrix, ready, int(ready.sum()))
+        self._state = (rows, sentence_rows, ready, count, search, store)
 
     def todo(self, store: VectorStore) -> int:
         """How many distinct texts (passages and sentences) still need a vector."""
@@ -85,30 +120,30 @@ class Semantic:
 
     def top(self, vector: np.ndarray, k: int) -> list[int]:
         """The k passages nearest to the vector (those with vectors), nearest first."""
-        matrix, _, ready, count = self._state
-        if not count:
-            return []
-        cosines = matrix @ vector
-        cosines[~ready] = -2.0
-        k = min(k, count)
-        best = np.argpartition(-cosines, k - 1)[:k]
-        return [int(i) for i in best[np.argsort(-cosines[best], kind="stable")]]
+        return self._state[4].top(vector, k) if self._state[3] else []
 
     def cosines(self, vector: np.ndarray, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
                                                                          list[int]]:
         """For each passage: its cosine, its best sentence's cosine and that sentence's number
-        (NaN and 0 for a passage without vectors)."""
-        matrix, sentence_matrix, ready, _ = self._state
+        (NaN and 0 for a passage without vectors). Reads only these passages' vectors."""
+        rows, sentence_rows, ready, _, _, store = self._state
         ids = np.asarray(ids, np.int64)
         cos = np.full(len(ids), np.nan, np.float32)
         best_cos = np.full(len(ids), np.nan, np.float32)
         best = [0] * len(ids)
-        for j, i in enumerate(ids):
-            if not ready[i]:
-                continue
-            cos[j] = matrix[i] @ vector
-            s = sentence_matrix[self.sentence_ptr[i] : self.sentence_ptr[i + 1]].astype(
-                np.float32) @ vector
+        have = ids[ready[ids]] if len(ids) else ids
+        if not len(have):
+            return cos, best_cos, best
+        starts, ends = self.sentence_ptr[have], self.sentence_ptr[have + 1]
+        gather = np.concatenate([sentence_rows[a:b] for a, b in zip(starts, ends, strict=True)])
+        passage_cos = store.vectors(rows[have]).astype(np.float32) @ vector
+        sentence_cos = store.vectors(gather).astype(np.float32) @ vector
+        lengths = (ends - starts).tolist()
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+        places = np.flatnonzero(ready[ids]).tolist()
+        for n, j in enumerate(places):
+            s = sentence_cos[offsets[n] : offsets[n + 1]]
+            cos[j] = passage_cos[n]
             best[j] = int(np.argmax(s))
             best_cos[j] = s[best[j]]
         return cos, best_cos, best
