@@ -113,6 +113,29 @@ def test_store_cuts_a_torn_tail_and_keeps_the_rest(tmp_path):
     assert len(VectorStore(tmp_path / "v", "m", 4)) == 3
 
 
+def test_two_writers_take_turns_and_see_each_others_rows(tmp_path):
+    a = VectorStore(tmp_path / "v", "m", 4)
+    b = VectorStore(tmp_path / "v", "m", 4)  # opened before a writes
+    eye = np.eye(4, dtype=np.float32)
+    a.append([text_key("a"), text_key("b")], eye[:2])
+    b.append([text_key("c"), text_key("a")], eye[2:4])  # "a" is a's already: not again
+    a.append([text_key("d")], np.ones((1, 4), np.float32) / 2)
+    for store in (VectorStore(tmp_path / "v", "m", 4), a):
+        rows = store.rows([text_key(t) for t in "abcd"])
+        assert rows.tolist() == [0, 1, 2, 3]
+        assert np.allclose(store.vectors(rows[:3]), eye[:3])
+
+
+def test_a_reader_never_changes_the_files(tmp_path):
+    store = VectorStore(tmp_path / "v", "m", 4)
+    store.append([text_key("a")], np.ones((1, 4), np.float32))
+    with open(tmp_path / "v" / "vectors.f16", "ab") as f:  # a writer mid-batch
+        f.write(b"\x00" * 8)
+    sizes = [(tmp_path / "v" / n).stat().st_size for n in ("keys.bin", "vectors.f16")]
+    assert len(VectorStore(tmp_path / "v", "m", 4)) == 1
+    assert [(tmp_path / "v" / n).stat().st_size for n in ("keys.bin", "vectors.f16")] == sizes
+
+
 def test_store_of_another_model_starts_anew(tmp_path, caplog):
     VectorStore(tmp_path / "v", "old-model", 4).append([text_key("a")], np.ones((1, 4)))
     with caplog.at_level(logging.INFO):
