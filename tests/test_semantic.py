@@ -213,6 +213,21 @@ def test_passages_without_vectors_are_still_found_lexically(tmp_path, small_engi
     assert "streiken" in answers.hits[0].sentence
 
 
+def test_while_embedding_an_article_without_vectors_is_answered_by_bm25(tmp_path, small_engine):
+    store = _attach(small_engine, tmp_path / "v")
+    fill(small_engine.semantic, store)
+    articles = [parse_article(n, t) for n, t in ARTICLES.items()]
+    articles.append(parse_article("wahl.txt", "title: Wahl in Berlin\n\nDie Berliner wählen "
+                                  "am Sonntag ein neues Abgeordnetenhaus. Die Wahllokale öffnen "
+                                  "um acht Uhr."))
+    bigger = build_engine(articles)
+    _attach(bigger, tmp_path / "v", ranker=_ranker(threshold=1.01))  # fused: never answers
+    assert 0 < bigger.semantic.count < len(bigger.index)  # the new article has no vectors
+    answers = bigger.ask("Wann öffnen die Wahllokale in Berlin?")
+    assert answers.found and answers.hits[0].passage.article == "wahl.txt"
+    assert not bigger.ask("Wann streiken die Lokführer?").found  # embedded: the fused path
+
+
 def test_candidate_subset_renumbers_ranks():
     c = Candidates(np.arange(4), np.ones(4), np.ones(4), np.ones(4), np.array([0, 1, ABSENT, 2]),
                    np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5), [0] * 4)

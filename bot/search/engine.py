@@ -117,8 +117,11 @@ class Engine:
         semantic, ranker = self.semantic, self.ranker
         if semantic is not None and ranker is not None and semantic.count:
             c = self.candidates(question, groups, factors, semantic)
-            return Answers(question, language, self._fused(c, ranker, semantic, k, abstain),
-                           terms)
+            # fused where the vectors are made: every passage BM25 puts near the top has
+            # them (while an archive is still being embedded, the others are BM25's alone)
+            if not np.isnan(c.cos[c.lexical_rank < RERANK_DEPTH]).any():
+                return Answers(question, language, self._fused(c, ranker, semantic, k, abstain),
+                               terms)
         with self._lock:
             depth = max(k, RERANK_DEPTH)
             hits = self.index.search(groups, k=depth, factors=factors) if groups else []
