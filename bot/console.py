@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from bot import replies
 from bot.config import Settings
@@ -139,10 +140,14 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     questions = read_questions(args.questions)
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
-    if args.sweep:
-        print("\nmin_coverage  R@1(de)  R@1(en)  abstain(all)")
+    if args.sweep:  # the threshold of whichever abstention rule answers
+        hybrid, ranker = engine.hybrid, engine.ranker
+        print(f"\n{'threshold' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  abstain(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
-            engine.min_coverage = threshold
+            if hybrid and ranker is not None:
+                engine.ranker = replace(ranker, threshold=threshold)
+            else:
+                engine.min_coverage = threshold
             t = evaluate(engine, questions)
             r = {k: v.summary() for k, v in t.items()}
             print(

@@ -125,6 +125,10 @@ class Filler(threading.Thread):
         except Exception:  # the bot keeps serving with what it has
             log.exception("background embedding failed; answering with the vectors it has")
             return
+        if self.stopping.is_set():
+            log.info("background embedding stopped for the reloaded knowledge (what is done "
+                     "is saved)")
+            return
         log.info("embedding done: %d passages with vectors (%.0f s)", semantic.count,
                  time.monotonic() - started)
 
@@ -132,17 +136,24 @@ class Filler(threading.Thread):
 _filler: Filler | None = None
 
 
+_turn = threading.Lock()  # reloads may overlap (SIGHUP, /reload, a feed round)
+
+
 def stop_filler() -> None:
     """Stop the background embedding (after the batch it is on)."""
-    if _filler is not None and _filler.is_alive():
-        _filler.stopping.set()
-        _filler.join(timeout=60)
+    with _turn:
+        if _filler is not None and _filler.is_alive():
+            _filler.stopping.set()
+            _filler.join(timeout=60)
 
 
 def start_filler(engine: Engine, store: VectorStore) -> Filler:
     """Start embedding in the background for this engine, stopping the one for the last."""
     global _filler
-    stop_filler()
-    _filler = Filler(engine, store)
-    _filler.start()
-    return _filler
+    with _turn:
+        if _filler is not None and _filler.is_alive():
+            _filler.stopping.set()
+            _filler.join(timeout=60)
+        _filler = Filler(engine, store)
+        _filler.start()
+        return _filler

@@ -156,9 +156,12 @@ def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], 
     texts: dict[bytes, str] = {}
     for i in np.flatnonzero(store.rows(semantic.keys) < 0):
         texts.setdefault(semantic.keys[i], passage_text(semantic.passages[int(i)]))
-    flat = [s for ss in semantic.sentences for s in ss]
-    for i in np.flatnonzero(store.rows(semantic.sentence_keys) < 0):
-        texts.setdefault(semantic.sentence_keys[i], flat[int(i)])
+    sentence_keys = semantic.sentence_keys  # built from a blob: once, not per sentence
+    missing = np.flatnonzero(store.rows(sentence_keys) < 0)
+    if len(missing):
+        flat = [s for ss in semantic.sentences for s in ss]
+        for i in missing:
+            texts.setdefault(sentence_keys[i], flat[int(i)])
     todo, done, started = list(texts.items()), 0, time.perf_counter()
     for start in range(0, len(todo), BATCH):
         if stop():
@@ -170,5 +173,6 @@ def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], 
             progress(done, len(todo))
     if todo:
         log.debug("embedded %d texts in %.1f s", done, time.perf_counter() - started)
-    semantic.refresh(store)
+    if not stop():  # stopped: the engine is being replaced, its search not rebuilt
+        semantic.refresh(store)
     return done

@@ -115,16 +115,20 @@ async def follow_feeds(application: Application) -> None:
 
 async def reload_knowledge(application: Application) -> str:
     """Re-read the knowledge folder and swap the new engine in; keep the old one on failure."""
-    settings: Settings = application.bot_data["settings"]
-    old = application.bot_data["engine"]
-    skipped: list[str] = []
-    try:
-        engine = await asyncio.to_thread(load_engine, settings, False, skipped)
-    except NewsbotError as exc:
-        log.error("reload failed, still serving the old index: %s", exc)
-        return f"Reload failed, still serving the old index: {exc}"
-    engine.dictionary = old.dictionary
-    application.bot_data["engine"] = engine  # one assignment: handlers see old or new
+    async with application.bot_data.setdefault("reloading", asyncio.Lock()):  # one at a time
+        settings: Settings = application.bot_data["settings"]
+        old = application.bot_data["engine"]
+        skipped: list[str] = []
+        try:
+            engine = await asyncio.to_thread(load_engine, settings, False, skipped)
+        except NewsbotError as exc:
+            log.error("reload failed, still serving the old index: %s", exc)
+            return f"Reload failed, still serving the old index: {exc}"
+        except Exception:  # a bug: logged with its traceback; the old index keeps serving
+            log.exception("reload failed, still serving the old index")
+            return "Reload failed, still serving the old index (see the log)."
+        engine.dictionary = old.dictionary
+        application.bot_data["engine"] = engine  # one assignment: handlers see old or new
     log.info("reloaded: %d articles, %d passages", len(engine.articles), len(engine.index))
     reply = f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages."
     if skipped:
