@@ -9,9 +9,12 @@ vector yet simply don't take part (the lexical stage still finds them).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +25,8 @@ from bot.search.nearest import SCAN_LIMIT, Scan, nearest
 from bot.search.vectors import KEY_BYTES, VectorStore, text_key
 
 log = logging.getLogger(__name__)
+MAP_SAVED_ABOVE = 20_000  # passages: above this the sentence map is saved beside the vectors
+MAP_VERSION = b"1"  # raise when `passage_sentences` splits differently
 BATCH = 16  # texts per call of the model: what one Ctrl-C or crash can lose at most
 
 
@@ -53,6 +58,38 @@ class Sentences:
         return (passage_sentences(p) for p in self.passages)
 
 
+def sentence_map(passages: Sequence[Passage], keys: list[bytes],
+                 folder: Path) -> tuple[np.ndarray, bytes]:
+    """Where each passage's sentences start, and every sentence's key (one blob). Splitting a
+    million passages into sentences takes a minute, so for a big index the map is saved beside
+    the vectors, named by a digest of the passages' keys, and read at the next start."""
+    path = None
+    if len(passages) > MAP_SAVED_ABOVE and folder.is_dir():
+        digest = hashlib.blake2b(MAP_VERSION + b"".join(keys), digest_size=12).hexdigest()
+        path = folder / f"sentences-{digest}.npz"
+        try:
+            with np.load(path) as saved:
+                return saved["ptr"], saved["keys"].tobytes()
+        except (OSError, ValueError, KeyError):
+            pass
+    ptr, blob = np.zeros(len(passages) + 1, np.int64), bytearray()
+    for i, p in enumerate(passages):
+        sentences = passage_sentences(p)
+        blob += b"".join(map(text_key, sentences))
+        ptr[i + 1] = ptr[i] + len(sentences)
+    if path is not None:
+        try:
+            with open(path.with_suffix(".tmp"), "wb") as f:
+                np.savez(f, ptr=ptr, keys=np.frombuffer(blob, np.uint8))
+            os.replace(path.with_suffix(".tmp"), path)
+            for old in folder.glob("sentences-*.npz"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("sentence map not saved in %s: %s", folder, exc)
+    return ptr, bytes(blob)
+
+
 class Semantic:
     """Vectors of one index's passages and sentences, and the cosine search over them."""
 
@@ -60,14 +97,9 @@ class Semantic:
                  scan_limit: int = SCAN_LIMIT):
         self.embedder, self.passages, self.scan_limit = embedder, passages, scan_limit
         self.sentences = Sentences(passages)
-        self.sentence_ptr = np.zeros(len(passages) + 1, np.int64)
-        self.keys, blob = [], bytearray()  # one blob, not millions of small bytes objects
-        for i, p in enumerate(passages):
-            self.keys.append(text_key(passage_text(p)))
-            sentences = passage_sentences(p)
-            blob += b"".join(map(text_key, sentences))
-            self.sentence_ptr[i + 1] = self.sentence_ptr[i] + len(sentences)
-        self._sentence_keys = bytes(blob)
+        self.keys = [text_key(passage_text(p)) for p in passages]
+        # one blob, not millions of small bytes objects
+        self.sentence_ptr, self._sentence_keys = sentence_map(passages, self.keys, store.folder)
         self._state: tuple = (np.zeros(0, np.int64), np.zeros(0, np.int64),
                               np.zeros(len(passages), bool), 0, Scan(np.zeros(0, np.int64),
                                                                      np.zeros((0, store.dim))),
