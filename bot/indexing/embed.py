@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.config import Settings
+from bot.search import nearest
 from bot.search.embedding import load_embedder
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
@@ -42,6 +43,7 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
     embedder = load_embedder(threads)
     if embedder is None:
         return None
+    nearest.set_threads(threads)
     try:
         ranker = Ranker.load()
     except (OSError, ValueError) as exc:

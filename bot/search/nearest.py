@@ -27,6 +27,15 @@ except ImportError:  # pragma: no cover - the package is a dependency
     faiss = None
 
 log = logging.getLogger(__name__)
+
+
+def set_threads(threads: int) -> None:
+    """The threads faiss may use (its OpenMP runtime is not the model's): one while serving, so
+    a search never competes with the other questions, one per core for `newsbot index`."""
+    if faiss is not None:
+        faiss.omp_set_num_threads(max(1, threads))
+
+
 SCAN_LIMIT = 50_000  # passages: above this, an inverted-file index
 PROBES = 32  # lists searched a question
 CHUNK = 100_000  # rows converted to float32 at a time while building
