@@ -33,18 +33,18 @@ def semantic_bot(tmp_path_factory):
     for article in sorted(holdout.glob("2025-*.txt")):
         shutil.copy(article, knowledge / article.name)
     with FakeBotAPI(TOKEN) as api:
+        # no dictionary to parse: the bot is up in seconds, long before the vectors are made
         env = bot_env(home, _cache_dir(tmp_path_factory), api.base_url, NEWSBOT_SEMANTIC="on",
-                      NEWSBOT_KNOWLEDGE_DIR=str(knowledge), NEWSBOT_LOG_LEVEL="INFO")
+                      NEWSBOT_KNOWLEDGE_DIR=str(knowledge), NEWSBOT_LOG_LEVEL="INFO",
+                      NEWSBOT_DICTIONARY=str(home / "no-dictionary.index"))
         process = BotProcess(api, env, home)
-        started = time.monotonic()
         process.start()
-        yield api, process, time.monotonic() - started
+        yield api, process
         process.terminate()
 
 
 def test_serves_at_once_and_embeds_in_the_background(semantic_bot):
-    api, process, startup = semantic_bot
-    assert startup < 30  # it did not wait for the embedding
+    api, process = semantic_bot
     assert "in the background" in process.output()
     # answered while the vectors are still being made (BM25 alone for now)
     params = answer_to(api, api.message("Wer will Tiktok kaufen?", user_id=801))
@@ -54,8 +54,10 @@ def test_serves_at_once_and_embeds_in_the_background(semantic_bot):
         assert time.monotonic() < deadline, process.output()[-2000:]
         assert process.proc.poll() is None, process.output()[-2000:]
         time.sleep(0.5)
-    # now with the vectors: an English paraphrase, the sentence underlined
-    params = answer_to(api, api.message("Who owns TikTok?", user_id=802, language_code="en"))
+    log = process.output()  # it served before the vectors were made, not after
+    assert log.index("is up") < log.index("embedding done")
+    # now with the vectors (a paraphrase: "gehört" is not in the article)
+    params = answer_to(api, api.message("Wem gehört Tiktok?", user_id=802))
     assert_telegram_html(params["text"])
-    assert "Tiktok" in params["text"] and "Source:" in params["text"]
+    assert "Bytedance" in params["text"] and "Quelle:" in params["text"]
     assert "Traceback" not in process.output()
