@@ -105,7 +105,7 @@ class Filler(threading.Thread):
             pass
         started = last = time.monotonic()
         log.info("embedding %d texts of %d passages in the background; until then those "
-                 "passages are found by BM25 alone", semantic.todo(self.store),
+                 "passages are found by BM25 alone", semantic.todo(),
                  missing(self.engine))
 
         def progress(done: int, total: int) -> None:
@@ -141,21 +141,23 @@ _filler: Filler | None = None
 _turn = threading.Lock()  # reloads may overlap (SIGHUP, /reload, a feed round)
 
 
+def _stop() -> None:  # the caller holds _turn
+    if _filler is not None and _filler.is_alive():
+        _filler.stopping.set()
+        _filler.join(timeout=60)
+
+
 def stop_filler() -> None:
     """Stop the background embedding (after the batch it is on)."""
     with _turn:
-        if _filler is not None and _filler.is_alive():
-            _filler.stopping.set()
-            _filler.join(timeout=60)
+        _stop()
 
 
 def start_filler(engine: Engine, store: VectorStore) -> Filler:
     """Start embedding in the background for this engine, stopping the one for the last."""
     global _filler
     with _turn:
-        if _filler is not None and _filler.is_alive():
-            _filler.stopping.set()
-            _filler.join(timeout=60)
+        _stop()
         _filler = Filler(engine, store)
         _filler.start()
         return _filler

@@ -77,7 +77,7 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     store = embed.attach(engine, settings, threads=(os.cpu_count() or 1) if vectors == "now" else 1)
     if store is None:
         return
-    missing = engine.semantic.todo(store) if engine.semantic else 0
+    missing = engine.semantic.todo() if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
         try:

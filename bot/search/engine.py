@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.knowledge.articles import Article
-from bot.knowledge.sentences import split_sentences
 from bot.language import english
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer
@@ -25,7 +24,7 @@ from bot.language.thesaurus import Thesaurus
 from bot.search.fusion import ABSENT, Candidates, Ranker
 from bot.search.index import Group, Hit, Index
 from bot.search.rerank import rerank, window_score
-from bot.search.semantic import Semantic
+from bot.search.semantic import Semantic, passage_sentences
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +182,7 @@ class Engine:
     def _lexical_sentence(self, hit: Hit, groups: list[Group], factors: list[tuple[float, ...]],
                           idf: dict[str, float]) -> str:
         """The passage's sentence holding most of the question's words (the first on ties)."""
-        sentences = split_sentences(hit.passage.text) or [hit.passage.text]
+        sentences = passage_sentences(hit.passage)
         scores = [window_score([set(self.analyzer.analyze(s))], groups, factors, idf, 1)
                   for s in sentences]
         return sentences[int(np.argmax(scores))]

@@ -131,10 +131,14 @@ class Semantic:
         # one assignment: a question being answered sees the old arrays or the new, not a mix
         self._state = (rows, sentence_rows, ready, count, search, store)
 
-    def todo(self, store: VectorStore) -> int:
-        """How many distinct texts (passages and sentences) still need a vector."""
-        keys = {*self.keys, *self.sentence_keys}
-        return int((store.rows(list(keys)) < 0).sum())
+    def todo(self) -> int:
+        """How many distinct texts (passages and sentences) still need a vector, as of the
+        last `refresh` (read off its row numbers: the store is not asked again)."""
+        rows, sentence_rows = self._state[:2]
+        blob = self._sentence_keys
+        return len({self.keys[i] for i in np.flatnonzero(rows < 0)}
+                   | {blob[i * KEY_BYTES : (i + 1) * KEY_BYTES]
+                      for i in np.flatnonzero(sentence_rows < 0)})
 
     @property
     def count(self) -> int:
