@@ -9,7 +9,7 @@ from test_semantic import ARTICLES, HashEmbedder
 
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import parse_article
-from bot.search import nearest, semantic
+from bot.search import nearest
 from bot.search.semantic import Semantic, fill
 from bot.search.vectors import VectorStore, text_key
 
@@ -81,17 +81,3 @@ def test_semantic_keeps_row_numbers_not_vector_copies(tmp_path):
     assert rows.dtype == sentence_rows.dtype == np.int64
     assert len(sentence_rows) == semantic.sentence_ptr[-1]
     assert all(not isinstance(a, np.ndarray) or a.ndim == 1 for a in semantic._state)
-
-
-def test_sentence_map_is_saved_for_a_big_index_and_read_back(tmp_path, monkeypatch):
-    engine = build_engine([parse_article(n, t) for n, t in ARTICLES.items()])
-    passages = engine.index.passages
-    keys = [text_key(semantic.passage_text(p)) for p in passages]
-    fresh = semantic.sentence_map(passages, keys, tmp_path)
-    assert not list(tmp_path.glob("sentences-*"))  # a small index: nothing saved
-    monkeypatch.setattr(semantic, "MAP_SAVED_ABOVE", 0)
-    assert semantic.sentence_map(passages, keys, tmp_path)[1] == fresh[1]
-    assert len(list(tmp_path.glob("sentences-*.npz"))) == 1
-    monkeypatch.setattr(semantic, "passage_sentences", lambda p: pytest.fail("split again"))
-    ptr, blob = semantic.sentence_map(passages, keys, tmp_path)
-    assert ptr.tolist() == fresh[0].tolist() and blob == fresh[1]

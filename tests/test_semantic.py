@@ -172,7 +172,7 @@ def test_interrupted_embedding_keeps_what_is_done(tmp_path, small_engine, monkey
     store = _attach(small_engine, tmp_path / "v")
     assert fill(small_engine.semantic, store) > 0 and small_engine.semantic.complete
     assert len(set(store.rows(small_engine.semantic.keys).tolist())) == len(
-        set(small_engine.semantic.keys))
+        {k.tobytes() for k in small_engine.semantic.keys})
 
 
 # ----- fusion and abstention -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.config import Settings
+from bot.indexing.storage import PassageStore
 from bot.search import nearest
 from bot.search.embedding import load_embedder
 from bot.search.engine import Engine
@@ -27,6 +28,7 @@ from bot.search.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 SMALL = 100  # texts: a knowledge base this small (the seed: ~50) is embedded at start, in seconds
+SAVED_MAP = 20_000  # passages: a start without the saved text map says why it is slow
 REFRESH = 30.0  # seconds between the background filler's swaps of new vectors
 
 
@@ -56,7 +58,12 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
         log.warning("semantic stage off, answering with BM25 alone: cannot read vectors in %s "
                     "(%s)", vectors_dir(settings), exc.strerror or exc)
         return None
-    engine.semantic = Semantic(embedder, engine.index.passages, store)
+    passages = engine.index.passages
+    texts = passages.texts if isinstance(passages, PassageStore) else None
+    if texts is None and len(passages) > SAVED_MAP:
+        log.info("splitting and hashing %d passages for the semantic stage; `newsbot index` "
+                 "saves them with the index, so a start need not", len(passages))
+    engine.semantic = Semantic(embedder, passages, store, texts=texts)
     engine.ranker = ranker
     return store
 

@@ -31,6 +31,7 @@ from bot.language.german import Analyzer
 from bot.search.engine import Engine
 from bot.search.index import Index
 from bot.search.scoring import BM25Params
+from bot.search.texts import TextMap, load_text_map, save_text_map, text_map
 
 log = logging.getLogger(__name__)
 FORMAT = 2  # 2: words.json (the analysed words) added
@@ -42,9 +43,10 @@ class PassageStore(Sequence[Passage]):
     """Passages read lazily from the saved text blob: a million cost no start-up time."""
 
     def __init__(self, articles: list[Article], blob: bytes | mmap.mmap, offsets: np.ndarray,
-                 owners: np.ndarray, positions: np.ndarray) -> None:
+                 owners: np.ndarray, positions: np.ndarray, texts: TextMap | None = None) -> None:
         self.articles, self.blob, self.offsets = articles, blob, offsets
         self.owners, self.positions = owners, positions
+        self.texts = texts  # the semantic stage's keys, when saved with the index
 
     def __len__(self) -> int:
         return len(self.owners)
@@ -68,8 +70,10 @@ def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[i
     }
 
 
-def save(engine: Engine, folder: Path, target: Path) -> None:
-    """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
+def save(engine: Engine, folder: Path, target: Path, texts: bool = False) -> None:
+    """Write the engine's index to `target` atomically (a temp folder renamed into place);
+    `texts`: with the semantic stage's text keys (`bot/search/texts.py`), so that a start
+    reads them instead of splitting and hashing every passage."""
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -94,6 +98,8 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
     _write_json(tmp / "manifest.json", {
         "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
     })
+    if texts:
+        save_text_map(text_map(index.passages), tmp)
     if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
         os.replace(target / "vectors", tmp / "vectors")
     old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
@@ -121,10 +127,11 @@ def load(target: Path) -> Engine:
             Article(**{**a, "paragraphs": tuple(a["paragraphs"])})
             for a in _read_json(target / "articles.json")
         ]
+        owners = np.load(target / "owners.npy")
         store = PassageStore(
             articles, _map(target / "passages.txt"),
-            np.load(target / "offsets.npy"), np.load(target / "owners.npy"),
-            np.load(target / "positions.npy"),
+            np.load(target / "offsets.npy"), owners,
+            np.load(target / "positions.npy"), load_text_map(target, len(owners)),
         )
         terms = _read_json(target / "vocabulary.json")
         frequencies = Counter(_read_json(target / "frequencies.json"))
@@ -186,7 +193,7 @@ def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     engine = build_engine(
         load_articles(settings.knowledge_dir, settings.saved_index_dir), progress=progress
     )
-    save(engine, settings.knowledge_dir, settings.saved_index_dir)
+    save(engine, settings.knowledge_dir, settings.saved_index_dir, texts=settings.semantic)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
     return engine

