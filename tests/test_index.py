@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
 from bot.knowledge.passages import Passage
-from bot.search import index as search_index
+from bot.search import topk
 from bot.search.index import Index
 from bot.search.scoring import BM25Params
 
@@ -193,22 +195,65 @@ def test_zero_factor_member_is_ignored():
     assert [h.id for h in hits] == [0]
 
 
+def _random_query(seed: int) -> tuple[Index, list[tuple[str, ...]], list[tuple[float, ...]]]:
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(30)]
+    # Zipf-like: a few words in most passages, most in few (what lazy scoring is for)
+    p = 1.0 / np.arange(1, len(words) + 1)
+    documents = [list(rng.choice(words, size=int(rng.integers(1, 12)), p=p / p.sum()))
+                 for _ in range(400)]
+    groups = [("w1", "w2", "w3"), ("w4",), ("w5", "w6", "nowhere"), ("w0",), ("w25", "w9")]
+    factors = [(1.0, 1.0, 0.5), (1.0,), (1.0, 0.5, 1.0), (1.0,), (1.0, 0.5)]
+    return _index(documents), groups[: 2 + seed % 4], factors[: 2 + seed % 4]
+
+
+def _same(a: list, b: list) -> None:
+    assert [h.id for h in a] == [h.id for h in b]
+    assert [h.score for h in a] == pytest.approx([h.score for h in b])
+    assert [h.coverage for h in a] == pytest.approx([h.coverage for h in b])
+    assert [h.matched for h in a] == [h.matched for h in b]
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_dense_and_sorted_group_merges_agree(monkeypatch, seed):
     """A synonym group over many passages is merged densely; over few, by sorting: the same
     scores, order and coverage either way."""
-    rng = np.random.default_rng(seed)
-    words = [f"w{i}" for i in range(30)]
-    documents = [list(rng.choice(words, size=int(rng.integers(1, 12)))) for _ in range(400)]
-    index = _index(documents)
-    groups = [("w1", "w2", "w3"), ("w4",), ("w5", "w6", "nowhere")]
-    factors = [(1.0, 1.0, 0.5), (1.0,), (1.0, 0.5, 1.0)]
+    index, groups, factors = _random_query(seed)
     results = []
     for dense in (10**9, 0):  # every multi-term group sorted; every one dense
-        monkeypatch.setattr(search_index, "DENSE", dense)
+        monkeypatch.setattr(topk, "DENSE", dense)
         results.append(index.search(groups, k=20, factors=factors))
-    sorted_hits, dense_hits = results
-    assert [h.id for h in dense_hits] == [h.id for h in sorted_hits]
-    assert [h.score for h in dense_hits] == pytest.approx([h.score for h in sorted_hits])
-    assert [h.coverage for h in dense_hits] == pytest.approx([h.coverage for h in sorted_hits])
-    assert [h.matched for h in dense_hits] == [h.matched for h in sorted_hits]
+    _same(*results)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("k", [1, 5, 30])
+def test_lazy_scoring_finds_the_same_top_k(monkeypatch, seed, k):
+    """Frequent groups scored lazily (MaxScore) give the top k of scoring all of them."""
+    index, groups, factors = _random_query(seed)
+    include = [3, 77, 399]
+    results = []
+    for lazy in (0, 10**9):  # no group lazy; every group may be
+        monkeypatch.setattr(topk, "LAZY", lazy)
+        results.append(index.search(groups, k=k, factors=factors, include=include))
+    _same(*results)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_score_gives_what_search_gives_the_included(seed):
+    index, groups, factors = _random_query(seed)
+    ids = [5, 77, 399, 5, 0]
+    searched = index.search(groups, k=0, factors=factors, include=ids)
+    _same(index.score(groups, ids, factors), searched)
+
+
+def test_two_threads_search_at_once_as_one_does():
+    """No scratch is shared between calls: threads searching at once get what one gets."""
+    queries = [_random_query(seed) for seed in range(6)]
+    index = queries[0][0]
+    asked = [(g, f) for _, g, f in queries] * 20
+    alone = [index.search(g, k=10, factors=f) for g, f in asked]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(lambda q: index.search(q[0], k=10, factors=q[1]), asked))
+    for a, b in zip(alone, together, strict=True):
+        assert [(h.id, h.score, h.coverage) for h in a] == [(h.id, h.score, h.coverage) for h in b]

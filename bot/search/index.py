@@ -17,13 +17,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.knowledge.passages import Passage
-from bot.search import scoring
+from bot.search import scoring, topk
 from bot.search.hits import Group, Hit
 from bot.search.scoring import BM25Params
 
 __all__ = ["Group", "Hit", "Index"]
 STEP = 65_536  # passages per step of an index build (and 64 steps of postings)
-DENSE = 16  # a group whose postings reach 1/16 of the passages is merged densely, not sorted
 
 
 class Index:
@@ -44,9 +43,7 @@ class Index:
         self.indptr, self.indices, self.weights, self.idf = indptr, indices, weights, idf
         self.params = params
         self.unseen_idf = scoring.unseen_idf(len(passages), params)
-        self._scores = np.zeros(len(passages), dtype=np.float32)
-        self._best: np.ndarray | None = None  # see _dense_best
-        self._credit: np.ndarray | None = None
+        self._max: dict[int, float] = {}  # see max_weight
 
     @classmethod
     def build(
@@ -138,6 +135,14 @@ class Index:
         """Whether any passage contains the term."""
         return term in self.vocabulary
 
+    def max_weight(self, term: int) -> float:
+        """The term's highest weight in any passage (read once, then remembered: asked only
+        for terms in 1/64 of the passages or more, so a few thousand at most)."""
+        if term not in self._max:
+            start, end = self.indptr[term], self.indptr[term + 1]
+            self._max[term] = float(self.weights[start:end].max()) if end > start else 0.0
+        return self._max[term]
+
     def search(
         self,
         groups: Sequence[Group],
@@ -147,17 +152,30 @@ class Index:
     ) -> list[Hit]:
         """The k best passages for a structured query, best first; [] if nothing matches.
         Passages in `include` (found by another stage) follow them, scored the same way.
+        Threads may search at once (`bot/search/topk.py` keeps its scratch per call).
 
         `factors[g][m]` scales the weight of member m of group g (1 if not given): synonyms
         can count less than the question's own word. A group's share of the coverage is the
         IDF of its full-weight members (as if unseen when none is indexed), times the factor
         of the member that matched (a synonym earns at most its own IDF).
         """
-        scores = self._scores
-        total_idf, found = 0.0, []  # per group: its passages (sorted) and the credit they earn
+        plans, total_idf = self._plans(groups, factors)
+        return topk.search(self, plans, k, total_idf, include)
+
+    def score(self, groups: Sequence[Group], ids: Sequence[int],
+              factors: Sequence[Sequence[float]] | None = None) -> list[Hit]:
+        """These passages as `search` would score them (for the passages another stage found
+        while this one searched): looked up, not searched, so it costs microseconds."""
+        plans, total_idf = self._plans(groups, factors)
+        return topk.score(self, plans, total_idf, ids)
+
+    def _plans(self, groups: Sequence[Group], factors: Sequence[Sequence[float]] | None
+               ) -> tuple[list[topk.Plan], float]:
+        """Each group's indexed terms with their factors and credits, and the question's IDF."""
+        total_idf, plans = 0.0, []
         for g, group in enumerate(groups):
             scale = factors[g] if factors is not None else (1.0,) * len(group)
-            members = {}
+            members: dict[int, float] = {}
             for term, factor in zip(group, scale, strict=True):
                 if term in self.vocabulary and factor > 0:
                     i = self.vocabulary[term]
@@ -176,71 +194,9 @@ class Index:
                 else members[i] * min(max(float(self.idf[i]), 0.0), group_idf)
                 for i in ids
             ]
-            sizes = [int(self.indptr[i + 1] - self.indptr[i]) for i in ids]
-            if len(ids) > 1 and sum(sizes) * DENSE >= len(scores):  # many: dense, no sort
-                found.append(self._dense_best(ids, members, credits))
-                continue
-            rows, weights = self._rows(ids)
-            if len(ids) == 1:
-                scores[rows] += weights * members[ids[0]]
-                found.append((rows, credits[0]))
-            else:  # the best weight of the group's terms, per passage
-                member_factors = np.repeat(np.array([members[i] for i in ids]), sizes)
-                member_credits = np.repeat(np.array(credits), sizes)
-                order = np.lexsort((-(weights * member_factors), rows))
-                rows = rows[order]
-                weights = (weights * member_factors)[order]
-                first = np.r_[True, rows[1:] != rows[:-1]]
-                scores[rows[first]] += weights[first]
-                found.append((rows[first], member_credits[order][first]))
-        if not found:
-            return [Hit(self.passages[i], 0.0, 0.0, i) for i in dict.fromkeys(include)]
-        dense = len(found) > 1 and sum(len(rows) for rows, _ in found) * 16 >= len(scores)
-        if len(found) == 1:
-            candidates = found[0][0]
-        elif not dense:  # few passages: their distinct ones, by sorting (np.unique hashes: slow)
-            candidates = np.sort(np.concatenate([rows for rows, _ in found]))
-            candidates = candidates[np.r_[True, candidates[1:] != candidates[:-1]]]
-        else:  # many: only those that can make the top k
-            candidates = self._contenders(found, k)
-        hits = self._top(candidates, k, total_idf, found, include)
-        if dense:
-            scores.fill(0.0)
-        else:
-            scores[candidates] = 0.0
-        return hits
-
-    def _dense_best(
-        self, ids: list[int], members: dict[int, float], credits: list[float]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Add a synonym group's best member weight per passage to the scores, member by
-        member over one dense array (linear; sorting millions of postings is not):
-        the group's passages, in order, and the coverage credit each earns."""
-        if self._best is None:  # scratch arrays, kept like _scores; best is zeroed after use
-            self._best = np.zeros(len(self), dtype=np.float32)
-            self._credit = np.zeros(len(self), dtype=np.float32)
-        best, credit = self._best, self._credit
-        for i, earned in zip(ids, credits, strict=True):
-            start, end = self.indptr[i], self.indptr[i + 1]
-            rows = self.indices[start:end]
-            weights = self.weights[start:end] * np.float32(members[i])
-            better = weights > best[rows]
-            best[rows[better]] = weights[better]
-            credit[rows[better]] = earned
-        rows = np.flatnonzero(best)
-        self._scores[rows] += best[rows]
-        earned = credit[rows].astype(np.float64)
-        best[rows] = 0.0
-        return rows, earned
-
-    def _contenders(self, found: list[tuple[np.ndarray, float | np.ndarray]], k: int) -> np.ndarray:
-        """The passages scoring at least the k-th best score of the group with fewest passages
-        (a lower bound of the k-th best score overall): a superset of the top k."""
-        scores, rarest = self._scores, min((rows for rows, _ in found), key=len)
-        if len(rarest) < k:
-            return np.flatnonzero(scores)
-        bound = np.partition(scores[rarest], len(rarest) - k)[len(rarest) - k]
-        return np.flatnonzero(scores >= bound)
+            plans.append(topk.Plan(ids, [members[i] for i in ids], credits,
+                                   sum(int(self.indptr[i + 1] - self.indptr[i]) for i in ids)))
+        return plans, total_idf
 
     def _group_idf(self, ids: list[int]) -> float:
         """A synonym group's IDF, from the passages holding any of its terms (Pirkola's
@@ -251,40 +207,3 @@ class Index:
             return float(self.idf[ids[0]])
         df = min(sum(int(self.indptr[i + 1] - self.indptr[i]) for i in ids), len(self))
         return float(scoring.idf(np.array([df]), len(self), self.params)[0])
-
-    def _rows(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        if len(ids) == 1:
-            start, end = self.indptr[ids[0]], self.indptr[ids[0] + 1]
-            return self.indices[start:end], self.weights[start:end]
-        slices = [slice(self.indptr[i], self.indptr[i + 1]) for i in ids]
-        return (
-            np.concatenate([self.indices[s] for s in slices]),
-            np.concatenate([self.weights[s] for s in slices]),
-        )
-
-    def _top(
-        self, candidates: np.ndarray, k: int, total_idf: float,
-        found: list[tuple[np.ndarray, float | np.ndarray]], include: Sequence[int] = (),
-    ) -> list[Hit]:
-        values = self._scores[candidates]
-        if len(candidates) > k:
-            part = np.argpartition(-values, k - 1)[:k]
-            candidates, values = candidates[part], values[part]
-        order = np.lexsort((candidates, -values))  # best first; ties by passage order
-        positive = values[order] > 0
-        best = candidates[order][positive]
-        extra = np.array([i for i in dict.fromkeys(include) if i not in set(best.tolist())])
-        best = np.concatenate([best, extra.astype(best.dtype)]) if len(extra) else best
-        values = self._scores[best]
-        matched = np.zeros(len(best), dtype=np.float32)  # coverage, for the k hits only
-        count = np.zeros(len(best), dtype=np.int64)
-        for rows, credits in found:
-            at = np.minimum(np.searchsorted(rows, best), len(rows) - 1)
-            hit = rows[at] == best
-            matched[hit] += credits if isinstance(credits, float) else credits[at[hit]]
-            count += hit
-        return [
-            Hit(self.passages[int(i)], float(v), float(m) / total_idf if total_idf > 0 else 0.0,
-                int(i), int(c))
-            for i, v, m, c in zip(best, values, matched, count, strict=True)
-        ]
