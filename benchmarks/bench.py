@@ -36,6 +36,7 @@ import rank_bm25
 from bot.indexing import build, storage
 from bot.knowledge.articles import Article
 from bot.search.index import Index
+from bot.search.texts import save_text_map, text_map
 
 SEED, VOCABULARY, PER_ARTICLE = 6, 200_000, 10
 STOPS = ("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch "
@@ -115,8 +116,9 @@ def _mb(field: str) -> int:
     return next((int(s.split()[1]) // 1024 for s in status if s.startswith(field + ":")), 0)
 
 
-def _build(n: int, count: int, work: str) -> Result:
-    """Fresh process: the `newsbot index` pipeline (`build.build_engine`), then save."""
+def _build(n: int, count: int, work: str, texts: bool = False) -> Result:
+    """Fresh process: the `newsbot index` pipeline (`build.build_engine`), then save (with
+    the semantic stage's text map, as `newsbot index` saves it, when `texts`)."""
     articles, questions = make_corpus(n, count)
     spent: list[float] = []  # calls of Index.build / Index.from_*; the rest of a build is analysis
     for name in [m for m in vars(Index) if m == "build" or m.startswith("from_")]:
@@ -130,10 +132,15 @@ def _build(n: int, count: int, work: str) -> Result:
     save_s, _ = _clock(storage.save, engine, Path(work, "knowledge"), Path(work, "index"))
     Path(work, "questions.json").write_text(json.dumps(questions, ensure_ascii=False))
     index_s = max(spent, default=0.0)
+    text_map_s = 0.0
+    if texts:  # timed apart: save_s stays comparable with the rows above it
+        text_map_s, texts_made = _clock(text_map, engine.index.passages)
+        save_text_map(texts_made, Path(work, "index"))
     return {"passages": len(engine.index), "vocabulary": len(engine.index.vocabulary),
             "postings": len(engine.index.indices), "build_s": build_s, "index_s": index_s,
             "analysis_share": 1 - index_s / build_s, "corpus_mb": corpus_mb,
-            "build_peak_mb": peak, "save_s": save_s, "load_avg": os.getloadavg()[0],
+            "build_peak_mb": peak, "save_s": save_s, "text_map_s": text_map_s,
+            "load_avg": os.getloadavg()[0],
             "index_mb": sum(f.stat().st_size for f in Path(work, "index").iterdir()) >> 20}
 
 
@@ -213,16 +220,17 @@ def machine() -> str:
 
 
 def run_benchmark(sizes: list[int], questions: int, reference: bool,
-                  semantic: list[int] = ()) -> int:  # type: ignore[assignment]
+                  semantic: list[int] = (), embedding: int = 100) -> int:  # type: ignore[assignment]
     """Run every size in fresh processes, print a Markdown table and save the results as JSON."""
     results, dense, about = [], [], machine()
     print(f"machine: {about}", flush=True)
-    speed = _fresh(bench_semantic.throughput) if semantic else None
+    speeds = [_fresh(bench_semantic.throughput, embedding, *how) for how in ((2, 1), (1, 2))] \
+        if semantic and embedding else []  # as newsbot index embedded before, and now
     for n in sorted({*sizes, *semantic}):
         work = tempfile.mkdtemp(prefix="newsbot-bench-")
         try:
             print(f"{n:,} passages: build and save …", file=sys.stderr, flush=True)
-            row = {"size": n, **_fresh(_build, n, questions, work)}
+            row = {"size": n, **_fresh(_build, n, questions, work, n in semantic)}
             if n in semantic:
                 print(f"{n:,} passages: semantic stage …", file=sys.stderr, flush=True)
                 dense.append({"size": n, **_fresh(bench_semantic.make_vectors, work),
@@ -245,11 +253,11 @@ def run_benchmark(sizes: list[int], questions: int, reference: bool,
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(table(results))
     if semantic:
-        print("\n" + bench_semantic.table(dense, speed))
+        print("\n" + bench_semantic.table(dense, speeds))
     out = Path("bench-results", time.strftime("bench-%Y%m%d-%H%M%S.json"))
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": about, "results": results, "semantic": dense,
-                               "embedding": speed}, indent=1))
+                               "embedding": speeds}, indent=1))
     print(f"\nresults saved to {out}")
     return 0
 
@@ -293,10 +301,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="passage counts for the semantic stage (synthetic vectors)")
     parser.add_argument("--no-semantic", action="store_true", help="skip the semantic stage")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--embedding", type=int, default=100, metavar="ARTICLES",
+                        help="articles of the news archive to embed for the texts/s (0: skip)")
     parser.add_argument("--no-reference", action="store_true", help="skip plain rank-bm25")
     args = parser.parse_args(argv)
     return run_benchmark(args.sizes, args.questions, reference=not args.no_reference,
-                         semantic=[] if args.no_semantic else args.semantic)
+                         semantic=[] if args.no_semantic else args.semantic,
+                         embedding=args.embedding)
 
 
 if __name__ == "__main__":

