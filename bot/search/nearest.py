@@ -5,8 +5,9 @@ per 2,500 passages). Above it they go into an inverted-file index with 8-bit vec
 `IndexIVFScalarQuantizer`, inner product: 384 bytes a passage, k-means lists, `PROBES` lists
 searched a question), which answers in about a millisecond at a million passages. Building it
 takes seconds per 100,000 passages, so it is saved beside the vectors, named by a digest of the
-store rows it holds, and read back at the next start. Without the `faiss-cpu` package the scan
-serves every size. Both kinds share `top(vector, k)`, so another method can take their place.
+store rows it holds, and memory-mapped at the next start (its lists are then the kernel's
+pages, not the process's memory). Without the `faiss-cpu` package the scan serves every size.
+Both kinds share `top(vector, k)`, so another method can take their place.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def nearest(store: VectorStore, ids: np.ndarray, rows: np.ndarray,
     path = store.folder / f"ivf-{digest}.faiss"
     if path.exists():
         try:
-            return Inverted(faiss.read_index(str(path)), len(ids))
+            # memory-mapped: the lists are the kernel's pages, not the process's memory
+            mapped = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
+            return Inverted(faiss.read_index(str(path), mapped), len(ids))
         except RuntimeError as exc:
             log.warning("rebuilding the vector index: %s cannot be read (%s)", path, exc)
     index = _build(store, ids, rows)
