@@ -47,7 +47,9 @@ def test_a_sorted_file_that_does_not_match_the_keys_is_not_trusted(tmp_path):
     np.testing.assert_array_equal(VectorStore(tmp_path, "m", 4).rows(keys), np.arange(40))
 
 
-def test_lookup_tells_apart_keys_that_share_their_first_half():
+@pytest.mark.parametrize("sort_above", [0, 10**9])  # the asked keys sorted first, or not
+def test_lookup_tells_apart_keys_that_share_their_first_half(monkeypatch, sort_above):
+    monkeypatch.setattr(vectors, "SORT_ASKED", sort_above)
     keys = np.array([[5, 1], [5, 2], [3, 9], [5, 3]], np.uint64)
     lookup = Lookup.of(keys, first_row=10)
     asked = np.array([[5, 3], [5, 2], [5, 1], [5, 4], [3, 9], [1, 1]], np.uint64)

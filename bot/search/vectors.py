@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 KEY_BYTES = 16
 DTYPE = np.float16
 TAIL = 65_536  # rows a writer leaves out of sorted.npy before it saves them (or half of it)
+SORT_ASKED = 100_000  # keys asked at once above which they are sorted first (cache-friendly)
 Keys = np.ndarray  # (n, 2) uint64: each key's 16 bytes as two numbers
 
 
@@ -68,7 +69,12 @@ class Lookup:
         if not n or not len(keys):
             return found
         high, low, rows = self.table
-        at = np.searchsorted(high, keys[:, 0])
+        if len(keys) > SORT_ASKED:  # in order, each search starts where the last one ended
+            order = np.argsort(keys[:, 0])
+            at = np.empty(len(keys), np.int64)
+            at[order] = np.searchsorted(high, keys[order, 0])
+        else:
+            at = np.searchsorted(high, keys[:, 0])
         near = np.minimum(at, n - 1)
         same = high[near] == keys[:, 0]
         hit = same & (low[near] == keys[:, 1])
