@@ -87,7 +87,7 @@ def search(index: Postings, plans: list[Plan], k: int, total_idf: float,
         else:
             candidates = _union(found)
             candidates = candidates[scores[candidates] >= cutoff]
-        candidates = np.union1d(candidates, np.fromiter(include, np.int64)).astype(np.int64)
+        candidates = _with(candidates, include)
         for plan in frequent:
             weights, _, _ = _evaluate(index, plan, candidates)
             scores[candidates] += weights
@@ -125,14 +125,28 @@ def _hits(index: Postings, ids: np.ndarray, values: np.ndarray, matched: np.ndar
 
 
 def _union(found: list[Found]) -> np.ndarray:
-    rows = np.sort(np.concatenate([f[0] for f in found if not isinstance(f, Plan)]))
+    """The passages of the scored groups, sorted, each once (each group's are already)."""
+    scored = [f[0] for f in found if not isinstance(f, Plan)]
+    if len(scored) == 1:
+        return scored[0]
+    rows = np.sort(np.concatenate(scored))
     return rows[np.r_[True, rows[1:] != rows[:-1]]] if len(rows) else rows
+
+
+def _with(candidates: np.ndarray, include: Sequence[int]) -> np.ndarray:
+    """The (sorted) candidates and the included passages that are not among them."""
+    extra = np.array(sorted(set(include)), np.int64)
+    if not len(extra) or not len(candidates):
+        return np.concatenate([candidates, extra]).astype(np.int64)
+    at = np.minimum(np.searchsorted(candidates, extra), len(candidates) - 1)
+    return np.concatenate([candidates, extra[candidates[at] != extra]]).astype(np.int64)
 
 
 def _kth(scores: np.ndarray, found: list[Found], k: int) -> float | None:
     """A lower bound of the k-th best score: the k-th best within the scored group with
-    fewest passages (k passages that score at least that); None without k of them."""
-    scored = [f[0] for f in found if not isinstance(f, Plan)]
+    fewest passages, of those with k at least (k passages score that much already); None
+    when no group has k."""
+    scored = [f[0] for f in found if not isinstance(f, Plan) and len(f[0]) >= max(k, 1)]
     rarest = min(scored, key=len) if scored else ()
     if k <= 0 or len(rarest) < k:
         return None
