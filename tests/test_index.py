@@ -228,8 +228,10 @@ def test_dense_and_sorted_group_merges_agree(monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("k", [1, 5, 30])
-def test_lazy_scoring_finds_the_same_top_k(monkeypatch, seed, k):
+@pytest.mark.parametrize("lookup", [0, 8])  # always looked up; scanned when that is cheaper
+def test_lazy_scoring_finds_the_same_top_k(monkeypatch, seed, k, lookup):
     """Frequent groups scored lazily (MaxScore) give the top k of scoring all of them."""
+    monkeypatch.setattr(topk, "LOOKUP", lookup)
     index, groups, factors = _random_query(seed)
     include = [3, 77, 399]
     results = []

@@ -24,6 +24,7 @@ from bot.search.hits import Hit
 
 DENSE = 16  # a group whose postings reach 1/16 of the passages is merged densely, not sorted
 LAZY = 64  # a group whose postings reach 1/64 of the passages may be scored lazily
+LOOKUP = 8  # a lookup (binary search) costs about this many postings scanned
 MARGIN = 1e-3  # float32 sums may exceed the sum of bounds by rounding: keep well clear
 
 
@@ -88,7 +89,10 @@ def search(index: Postings, plans: list[Plan], k: int, total_idf: float,
             candidates = _union(found)
             candidates = candidates[scores[candidates] >= cutoff]
         candidates = _with(candidates, include)
-        for plan in frequent:
+        for plan in frequent:  # looked up for the candidates, or scanned when that is cheaper
+            if len(candidates) * len(plan.ids) * LOOKUP > plan.size:
+                found.append(_score(index, plan, scores))
+                continue
             weights, _, _ = _evaluate(index, plan, candidates)
             scores[candidates] += weights
             found.append(plan)
