@@ -18,6 +18,7 @@ from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
 from bot.search.engine import Engine
+from bot.search.hits import Hit
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -89,7 +90,7 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
 
 def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None]) -> None:
     """The chat loop: questions, 'mehr'/'more', and the bot's commands, until EOF or 'quit'."""
-    pending: list = []
+    pending: list[Hit] = []
     language = "de"
     while True:
         question = read("> ").strip()
@@ -107,7 +108,8 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
         answers = engine.ask(question, k=5)
         language, pending = answers.language, list(answers.hits[1:])
         if answers.found:
-            say(_one(answers.hits[0], language))
+            hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
+            say(hedge + _one(answers.hits[0], language))
         else:
             say(replies.text("no_answer", language))
             say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
@@ -125,9 +127,15 @@ def _command(engine: Engine, command: str, language: str) -> str:
     return replies.text("unknown_command", language)
 
 
-def _one(hit: object, language: str) -> str:
-    passage = hit.passage  # type: ignore[attr-defined]
-    return f"\n{passage.text}\n  — {replies.source_line(passage, language)}\n"
+def _one(hit: Hit, language: str) -> str:
+    """An answer in the terminal: its text with the answering sentence marked (bold on a
+    terminal, between » « in a pipe), then its source."""
+    text = hit.text
+    if hit.sentence and hit.sentence != text and hit.sentence in text:
+        bold = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+        marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
+        text = text.replace(hit.sentence, marked, 1)
+    return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
 
 
 def _announce(message: str) -> None:

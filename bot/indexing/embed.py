@@ -31,8 +31,8 @@ REFRESH = 30.0  # seconds between the background filler's swaps of new vectors
 
 
 def vectors_dir(settings: Settings) -> Path:
-    """Where the vectors are saved: inside the index folder."""
-    return settings.saved_index_dir / "vectors"
+    """Where the vectors are saved (NEWSBOT_VECTORS_DIR, by default inside the index folder)."""
+    return settings.saved_vectors_dir
 
 
 def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
@@ -45,7 +45,7 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
         return None
     nearest.set_threads(threads)
     try:
-        ranker = Ranker.load()
+        ranker = Ranker.load(model=embedder.name)
     except (OSError, ValueError) as exc:
         log.warning("semantic stage off, answering with BM25 alone: the ranker cannot be "
                     "read (%s)", exc)

@@ -184,6 +184,14 @@ class Semantic:
             best_cos[j] = s[best[j]]
         return cos, best_cos, best
 
+    def sentence_cosines(self, vector: np.ndarray, i: int) -> np.ndarray:
+        """The cosine of each sentence of passage i (NaN without vectors)."""
+        rows, sentence_rows, ready = self._state[:3]
+        start, end = int(self.sentence_ptr[i]), int(self.sentence_ptr[i + 1])
+        if not ready[i]:
+            return np.full(end - start, np.nan, np.float32)
+        return self._state[5].vectors(sentence_rows[start:end]).astype(np.float32) @ vector
+
 
 def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], None] | None = None,
          stop: Callable[[], bool] = lambda: False) -> int:

@@ -78,7 +78,8 @@ def compose(
         return replies.no_answer_html(engine.articles, language, example), None
     is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
     hit = answers.hits[rank]
-    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence)
+    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence, hit.text,
+                               hedge=rank == 0 and answers.hedged)
     more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
     return text, more
 
