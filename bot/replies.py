@@ -177,7 +177,7 @@ def answer_html(
         cut = text[: max(0, min(len(text) - 1, int(len(text) * share * 0.98) - 1))]
         text = cut[: cut.rfind(" ")] if " " in cut else cut
         inside = mark and mark[0] < len(text)
-        body = highlight_html(text, is_match, (mark[0], min(mark[1], len(text))) if inside
+        body = highlight_html(text, is_match, (mark[0], min(mark[1], len(text))) if mark and inside
                               else None) + "…"
     return body + source
 

@@ -150,7 +150,8 @@ def scan(folder: Path, index_dir: Path | None = None) -> tuple[list[Path], list[
         )
     skip = _index_folders(folder, index_dir)
     depth = len(next(iter(skip), ()))
-    files, unsupported = [], []
+    files: list[Path] = []
+    unsupported: list[Path] = []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
         if any(part.startswith(".") for part in parts) or parts[:depth] in skip:

@@ -197,7 +197,7 @@ def _item(entry: Any, base: str, site: str | None, state: dict[str, Any]) -> Ite
         return None
     link = urljoin(base, link)
     key = state["ids"].get(guid) if guid else None
-    key = key if key in state["items"] else normalise_url(link)
+    key = key if isinstance(key, str) and key in state["items"] else normalise_url(link)
     content = entry.get("content") or []
     summaries = [c.get("value", "") for c in content] + [entry.get("summary", "")]
     summary = max((strip_html(s) for s in summaries), key=len, default="")
