@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -77,10 +76,11 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
     try:
         engine = load_engine(settings, announce=_announce)
-        _line_editing()
-        print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
-        print()
-        converse(engine, input, print)
+        with embed.embedding_in_background(engine):
+            _line_editing()
+            print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
+            print()
+            converse(engine, input, print)
     except (KeyboardInterrupt, EOFError):
         print()
     print(BYE)
@@ -172,7 +172,7 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
             "to a folder this user can write"
         ) from None
     # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
-    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    store = None if args.no_vectors else embed.attach(engine, settings)
     if store is not None:
         try:
             embed.embed_all(engine, store)

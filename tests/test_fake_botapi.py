@@ -31,12 +31,6 @@ def make_bot(api: FakeBotAPI, token: str = TOKEN) -> Bot:
 
 
 @pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
 async def bot(api):
     async with make_bot(api) as b:  # initialize() calls getMe
         yield b

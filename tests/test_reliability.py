@@ -401,12 +401,6 @@ def test_webhook_checks_secret_and_body(tmp_path):
 
 
 # ----- in-process: faults and handler bugs ---------------------------------------------------
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
-
-
 def _settings(api: FakeBotAPI) -> Settings:
     return Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
                     flood_limit=1000)
