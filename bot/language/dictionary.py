@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import cast
 
+from bot.errors import DictionaryError
 from bot.language import cache
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,6 @@ min. mus. relig. sport naut. textil. cook. agr. astron. astrol. ling. math. phys
 poet. obs. humor. vulg. archaic arch. print photo. mach. constr. electr. myc. veraltet
 veraltend selten dated rare alt altertümlich Jägersprache Kindersprache""".split())
 _PARENS, _SLASHED = re.compile(r"\([^()]*\)"), re.compile(r"/[^/]*/")
-
-
-class DictionaryError(ValueError):
-    """The dictionary files are missing or cannot be parsed."""
 
 
 def key_words(text: str) -> list[str]:
