@@ -316,46 +316,44 @@ def test_load_articles_of_tests_knowledge_is_unchanged_by_the_stage():
 # ----- the event loop never waits for the engine ----------------------------------------------
 
 
-async def test_slow_question_does_not_delay_another_chats_start(engine):
-    import asyncio
-    import time
-
-    from fake_botapi import FakeBotAPI
+async def test_slow_question_does_not_delay_another_chats_start(engine, api):
     from telegram import Update
 
     from bot.telegram.app import build_application
 
-    token = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
+    asking, answer = threading.Event(), threading.Event()
 
     class Slow:
-        """The engine, but every question takes 1.5 s (an embedding stuck behind a spike)."""
+        """The engine, but a question waits until the test lets it answer (an embedding
+        stuck behind a spike)."""
 
         def __getattr__(self, name):
             return getattr(engine, name)
 
         def ask(self, question, k=3):
-            time.sleep(1.5)
+            if question == "Wer will Tiktok kaufen?":  # not the warm-up examples of /start
+                asking.set()
+                assert answer.wait(30), "the test never let the question be answered"
             return engine.ask(question, k)
 
-    with FakeBotAPI(token) as api:
-        settings = Settings(token=token, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
-        application = build_application(settings, Slow())
-        async with application:
-            async def feed(update):
-                await application.process_update(Update.de_json(update, application.bot))
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
+    application = build_application(settings, Slow())
+    async with application:
+        async def feed(update):
+            await application.process_update(Update.de_json(update, application.bot))
 
-            question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
-                        "update_id": 9001}
-            start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
-            asked = asyncio.create_task(feed(question))
-            await asyncio.sleep(0.1)  # the question is being answered
-            began = time.monotonic()
-            await feed(start)
-            assert time.monotonic() - began < 1.0  # /start did not wait for it
-            assert not asked.done()
-            await asked
-        chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
-        assert chats.index(72) < chats.index(71)
+        question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
+                    "update_id": 9001}
+        start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
+        asked = asyncio.create_task(feed(question))
+        assert await asyncio.to_thread(asking.wait, 30)  # the question is being answered
+        await feed(start)  # ... and /start is answered meanwhile: it did not wait for it
+        assert not asked.done() and [c.params["chat_id"] for c in
+                                     api.calls_of("sendMessage")] == [72]
+        answer.set()
+        await asked
+    chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
+    assert chats.index(72) < chats.index(71)
 
 
 # ----- the answering sentence in replies -------------------------------------------------------
