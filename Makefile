@@ -64,4 +64,4 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/telegram_load.py --passages $(PASSAGES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info
