@@ -471,6 +471,34 @@ async def test_the_app_starts_the_embedder_in_post_init_and_stops_it_after_its_b
     assert len(store) == semantic.BATCH
 
 
+async def test_a_reload_stops_the_old_engines_embedder_and_starts_one_for_the_new(
+        tmp_path, monkeypatch, api):
+    from bot.telegram.app import build_application, post_init, post_shutdown
+    from bot.telegram.upkeep import reload_knowledge
+
+    model = GatedEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed, "SMALL", 0)
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
+                        index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    application = build_application(settings, load_engine(settings))
+    async with application:
+        await post_init(application)
+        state, old = application.bot_data, application.bot_data.engine
+        first = state.embedding
+        assert first is not None and await asyncio.to_thread(model.entered.wait, 30)
+        reload = asyncio.create_task(reload_knowledge(application))
+        assert await asyncio.to_thread(first.stopping.wait, 30)  # stopped before loading
+        assert state.engine is old and not reload.done()
+        model.gate.set()
+        assert (await reload).startswith("Reloaded: ")
+        assert not first.is_alive() and state.engine is not old
+        assert state.embedding is not None and state.embedding.engine is state.engine
+        await post_shutdown(application)
+    assert not _embedders()
+
+
 def test_load_embedder_says_when_the_model_runs_with_another_thread_count(monkeypatch, caplog):
     class Loaded(HashEmbedder):
         threads = 1
