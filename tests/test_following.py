@@ -13,7 +13,7 @@ import pytest
 from bot.config import Settings
 from bot.indexing.loading import load_engine
 from bot.indexing.storage import is_current
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, post_shutdown
 from bot.telegram.upkeep import reload_knowledge, schedule_feeds
 from tests.feed_site import Site
 
@@ -83,7 +83,9 @@ async def test_the_bot_answers_about_an_item_added_after_start(app):
                        "updated": "2025-06-03T08:00:00Z", "summary": SEILBAHN}]
         site.publish()
         await _until(lambda: app.bot_data.engine is not first)
-        await app.stop()
+        await app.stop()  # as run_polling ends: the JobQueue stops, then post_shutdown runs
+        await post_shutdown(app)
+        assert app.bot_data.feeds is None and not app.job_queue.jobs()
         answers = app.bot_data.engine.ask(QUESTION)
         assert answers.found and "3000 Fahrgäste" in answers.hits[0].passage.text
         assert answers.hits[0].passage.url == site.url("/artikel/seilbahn")

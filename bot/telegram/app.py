@@ -90,12 +90,11 @@ async def post_init(application: App) -> None:
 
 
 async def post_shutdown(application: App) -> None:
-    """Stop what post_init started: the feed round (one in progress finishes in its thread,
-    unused), the embedder (after its batch), the engine workers."""
+    """Stop what post_init started: the embedder (after its batch) and the engine workers.
+    The feed round's JobQueue has stopped with the Application already (after a round in
+    progress, whose reload is skipped), taking its jobs along."""
     state = application.bot_data
-    if state.feeds is not None:
-        state.feeds.schedule_removal()
-        state.feeds = None
+    state.feeds = None
     await stop_embedding(state)
     state.workers.shutdown(wait=False, cancel_futures=True)
 
