@@ -41,7 +41,7 @@ def restore_logging():
     """Undo what `setup_logging` does to the root and HTTP loggers."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    names = ("httpx", "httpcore", "hpack", "tornado.access")
+    names = ("httpx", "httpcore", "hpack", "tornado.access", "apscheduler")
     levels = {name: logging.getLogger(name).level for name in names}
     yield
     for handler in list(root.handlers):

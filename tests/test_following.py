@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,8 +74,8 @@ async def test_the_bot_answers_about_an_item_added_after_start(app):
                                         feed_interval=0.2)
         first = app.bot_data.engine
         assert not first.ask(QUESTION).found
-        await app.start()  # the JobQueue runs the rounds
-        schedule_feeds(app)
+        schedule_feeds(app)  # in post_init, as run_polling does: before the JobQueue starts
+        await app.start()  # the JobQueue runs the rounds, the first at once
         await _until(lambda: sum("rss.xml" in path for path, _ in site.requests) >= 2)
         assert app.bot_data.engine is first  # nothing new: no reload
         site.routes["/artikel/seilbahn"] = (200, {"Content-Type": "text/plain"}, b"")
@@ -92,5 +93,36 @@ async def test_the_bot_answers_about_an_item_added_after_start(app):
         # the round saved the index, so the next start loads it instead of building it
         assert is_current(app.bot_data.settings.knowledge_dir,
                           app.bot_data.settings.saved_index_dir)
+    finally:
+        site.stop()
+
+
+def test_newsbot_run_follows_the_feeds_and_stops_cleanly(tmp_path, api):
+    """The real process: the first round runs on the JobQueue at start, saves the three new
+    articles and the index, reloads; SIGTERM then ends it with exit 0."""
+    from test_e2e import BotProcess, bot_env
+
+    site = Site().start()
+    try:
+        home = tmp_path / "home"
+        knowledge = home / "knowledge"
+        shutil.copytree(KNOWLEDGE, knowledge)
+        env = bot_env(home, tmp_path / "cache", api.base_url, token=TOKEN,
+                      NEWSBOT_KNOWLEDGE_DIR=str(knowledge), NEWSBOT_LOG_LEVEL="INFO",
+                      NEWSBOT_INDEX_DIR=str(home / "index"), NEWSBOT_DICTIONARY="/none",
+                      NEWSBOT_THESAURUS="/none",
+                      NEWSBOT_FEEDS=site.url("/rss.xml"), NEWSBOT_FEED_INTERVAL="300")
+        process = BotProcess(api, env, home)
+        process.start()
+        for _ in range(600):  # at most 30 s for the round and its reload
+            if "reloaded: " in process.output() or process.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        log = process.output()
+        assert "feeds: 1 feed: 3 new" in log and "reloaded: 7 articles" in log, log[-3000:]
+        assert is_current(knowledge, home / "index")  # saved, not only built in memory
+        code, _ = process.terminate()
+        assert code == 0 and "bye" in process.output()
+        assert "Traceback" not in process.output()
     finally:
         site.stop()

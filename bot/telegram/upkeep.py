@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from bot.errors import NewsbotError
 from bot.indexing import embed, updates
@@ -37,11 +38,15 @@ async def stop_embedding(state: BotState) -> None:
 
 def schedule_feeds(application: App) -> None:
     """Run the feed round at start and every NEWSBOT_FEED_INTERVAL seconds (when feeds are
-    configured); a round still running when the next is due makes that one skip."""
+    configured); a round still running when the next is due makes that one skip.
+    Called from post_init, before the JobQueue starts (which may be minutes later, while
+    Telegram is unreachable): APScheduler would move a first run that is past by then to the
+    next interval, so the first run is pinned to now and runs however late it starts."""
     state = application.bot_data
     if state.settings.feeds and application.job_queue is not None:
         state.feeds = application.job_queue.run_repeating(
-            feed_round, interval=state.settings.feed_interval, first=0, name="feeds")
+            feed_round, interval=state.settings.feed_interval, name="feeds",
+            job_kwargs={"next_run_time": datetime.now(UTC), "misfire_grace_time": None})
 
 
 async def feed_round(context: Context) -> None:
