@@ -78,10 +78,11 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
     try:
         engine = load_engine(settings, announce=_announce)
-        _line_editing()
-        print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
-        print()
-        converse(engine, input, print)
+        with embed.embedding_in_background(engine):
+            _line_editing()
+            print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
+            print()
+            converse(engine, input, print)
     except (KeyboardInterrupt, EOFError):
         print()
     print(BYE)
@@ -148,12 +149,12 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     questions = read_questions(args.questions)
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
-    if args.sweep:  # the threshold of whichever abstention rule answers
+    if args.sweep:  # the threshold of whichever off-topic rule answers
         hybrid, ranker = engine.hybrid, engine.ranker
-        print(f"\n{'threshold' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  abstain(all)")
+        print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
             if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, threshold=threshold)
+                engine.ranker = replace(ranker, on_topic_threshold=threshold)
             else:
                 engine.min_coverage = threshold
             t = evaluate(engine, questions)
@@ -180,7 +181,7 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
             "to a folder this user can write"
         ) from None
     # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
-    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    store = None if args.no_vectors else embed.attach(engine, settings)
     if store is not None:
         try:
             embed.embed_all(engine, store)

@@ -184,9 +184,8 @@ def answer_html(
         share = room / utf16_len(body)  # markup and escaping grow with the text: shrink alike
         cut = text_[: max(0, min(len(text_) - 1, int(len(text_) * share * 0.98) - 1))]
         text_ = cut[: cut.rfind(" ")] if " " in cut else cut
-        inside = mark and mark[0] < len(text_)
-        body = highlight_html(text_, is_match, (mark[0], min(mark[1], len(text_))) if inside
-                              else None) + "…"
+        kept = (mark[0], min(mark[1], len(text_))) if mark and mark[0] < len(text_) else None
+        body = highlight_html(text_, is_match, kept) + "…"
     return head + body + source
 
 

@@ -198,6 +198,11 @@ def test_any_text_is_safe_to_ask(engine, question):
     assert all(h.coverage >= engine.min_coverage for h in answers.hits)
 
 
+# Seconds after which a forked question counts as hung. Not a speed limit (on a shared machine
+# that flakes; speed is `make bench`'s): a quadratic blow-up on these inputs takes minutes.
+HANG = 30.0
+
+
 def _within(seconds: float, call) -> None:
     """Run `call` in a forked child; TimeoutError if it takes longer than `seconds`."""
     child = multiprocessing.get_context("fork").Process(target=call)
@@ -212,10 +217,10 @@ def _within(seconds: float, call) -> None:
 
 def test_long_question_of_normal_words_is_fast(engine):
     question = "Wer will Tiktok kaufen? " + "Nachrichten " * 900
-    _within(1.0, lambda: engine.ask(question))  # in a child: the word cache is still cold
+    _within(HANG, lambda: engine.ask(question))  # in a child: the word cache is still cold
     assert engine.ask(question).found
 
 
 @pytest.mark.parametrize("word", ["a" * 10_000, "Übernahme" * 1100])
 def test_ten_thousand_letter_word_is_answered_quickly(engine, word):
-    _within(0.5, lambda: engine.ask(word))
+    _within(HANG, lambda: engine.ask(word))
