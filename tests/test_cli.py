@@ -7,15 +7,12 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
+from conftest import KNOWLEDGE, QUESTIONS, REPO, VECTORS
 
 from bot import __version__
 
-REPO = Path(__file__).resolve().parents[1]
-KNOWLEDGE = REPO / "tests" / "knowledge"
-QUESTIONS = REPO / "tests" / "questions.jsonl"
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url",
                "sentence", "passages"}
@@ -37,7 +34,7 @@ def env(tmp_path):
         NEWSBOT_DICTIONARY=str(tmp_path / "no-dictionary.index"),
         NEWSBOT_THESAURUS=str(tmp_path / "no-thesaurus.txt"),  # fast start-up
         NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE),
-        NEWSBOT_SEMANTIC="off",  # BM25 alone: tests/test_semantic.py covers the semantic stage
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
     )
     return clean
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, REPO
+from conftest import KNOWLEDGE, REPO, VECTORS
 from fake_botapi import Call, FakeBotAPI
 from test_handlers import assert_telegram_html, button_data, plain
 
@@ -61,7 +61,7 @@ def bot_env(home: Path, cache: Path, base_url: str, token: str | None = TOKEN,
         NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE), NEWSBOT_INDEX_DIR=str(home / "index"),
         NEWSBOT_CACHE_DIR=str(cache), NEWSBOT_LOG_LEVEL="DEBUG",
         NEWSBOT_MAX_QUESTION_CHARS="500", NEWSBOT_FLOOD_LIMIT="12", NEWSBOT_FLOOD_WINDOW="10",
-        NEWSBOT_SEMANTIC="off",  # BM25 alone; tests/test_semantic.py runs the bot with it on
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
         NO_PROXY="127.0.0.1,localhost",
     )
     if token is not None:

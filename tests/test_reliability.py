@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import report_line
+from conftest import VECTORS, report_line
 from fake_botapi import Call, FakeBotAPI, _ApiError
 from telegram import Update
 
@@ -99,7 +99,7 @@ def bot_env(tmp: Path, base_url: str, **extra: str) -> dict[str, str]:
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=base_url, NEWSBOT_LOG_LEVEL="DEBUG",
         NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE), NEWSBOT_DICTIONARY="/nonexistent",
         NEWSBOT_THESAURUS="/nonexistent", NEWSBOT_CACHE_DIR=str(tmp / "cache"), HOME=str(tmp),
-        NEWSBOT_SEMANTIC="off",
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
         PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -170,7 +170,7 @@ class Engine:
             np.array([p.position for p in passages]),
             np.array([holds(query.kind, s) for s in best_sentences], np.float64),
             np.array([holds(query.kind, p.text) for p in passages], np.float64),
-            query.language == "en",
+            query.language == "en", semantic.baseline(vector),
         )
 
     def _compose(self, query: Query, c: Candidates, decision: Decision, ranker: Ranker,

@@ -11,8 +11,9 @@ holds the kind of answer the question asks for (`answer_type`), and its article'
 to the question's best, whether it is the article's best, whether it is the lead). A linear
 model over them ranks the candidates (a conditional logit: softmax over one question's
 candidates, McFadden 1973). Two logistic models decide: `on_topic` over question-level
-evidence (the best cosines, their lead over the question's own background — the mean cosine
-of its 30 nearest passages — the best coverage), `sure` over the best candidate's evidence.
+evidence (the best cosines, their lead over the question's baseline — its mean cosine to a
+fixed set of unrelated news sentences, so the same in a one-article knowledge base as in an
+archive — and the best coverage), `sure` over the best candidate's evidence.
 All are fitted on dev questions by `make fit` (scripts/fit_ranker.py) and stored as data in
 `ranker.json` beside this module, with the embedding model they were fitted for.
 """
@@ -31,7 +32,7 @@ ABSENT = 100  # the rank of a candidate the stage did not return
 RANK_FEATURES = ("cos", "sentence_cos", "cos_gap", "sentence_gap", "bm25", "coverage",
                  "matched", "lexical_rank", "dense_rank", "lexical", "sentence_type",
                  "passage_type", "article_share", "article_gap", "article_best", "lead")
-ON_TOPIC_FEATURES = ("cos", "sentence_cos", "background_gap", "sentence_background_gap",
+ON_TOPIC_FEATURES = ("cos", "sentence_cos", "baseline_gap", "sentence_baseline_gap",
                      "coverage", "matched", "english")
 SURE_FEATURES = ("cos", "sentence_cos", "coverage", "matched", "fused", "lead", "sentence_type",
                  "article_share", "english")
@@ -56,6 +57,7 @@ class Candidates:
     sentence_type: np.ndarray  # 1 when the best sentence holds the kind of answer asked for
     passage_type: np.ndarray  # 1 when the passage does
     english: bool = False
+    baseline: float = 0.0  # the question's mean cosine to unrelated news (`Semantic.baseline`)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,7 +76,7 @@ class Candidates:
             rerank(self.lexical_rank), rerank(self.dense_rank), self.cos[keep],
             self.sentence_cos[keep], self.best_sentence[keep], self.article[keep],
             self.position[keep], self.sentence_type[keep], self.passage_type[keep],
-            self.english,
+            self.english, self.baseline,
         )
 
 
@@ -108,13 +110,10 @@ def on_topic_features(c: Candidates) -> np.ndarray:
     if not known.any():
         return np.array([0.0, 0.0, 0.0, 0.0, float(c.coverage.max(initial=0.0)),
                          float(np.minimum(c.matched, 5).max(initial=0)) / 5, float(c.english)])
-    nearest = known & (c.dense_rank < ABSENT)
-    background = c.cos[nearest] if nearest.any() else c.cos[known]
-    sentence_background = c.sentence_cos[nearest] if nearest.any() else c.sentence_cos[known]
     best, best_sentence = float(np.nanmax(c.cos)), float(np.nanmax(c.sentence_cos))
     return np.array([
-        best, best_sentence, best - float(background.mean()),
-        best_sentence - float(sentence_background.mean()), float(c.coverage.max()),
+        best, best_sentence, best - c.baseline, best_sentence - c.baseline,
+        float(c.coverage.max()),
         float(np.minimum(c.matched, 5).max()) / 5, float(c.english),
     ])
 

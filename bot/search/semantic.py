@@ -26,6 +26,7 @@ from bot.search.vectors import KEY_BYTES, VectorStore, text_key
 
 log = logging.getLogger(__name__)
 MAP_SAVED_ABOVE = 20_000  # passages: above this the sentence map is saved beside the vectors
+BASELINE_FILE = Path(__file__).with_name("background.txt")  # unrelated news sentences
 MAP_VERSION = b"1"  # raise when `passage_sentences` splits differently
 BATCH = 16  # texts per call of the model: what one Ctrl-C or crash can lose at most
 
@@ -104,6 +105,7 @@ class Semantic:
                               np.zeros(len(passages), bool), 0, Scan(np.zeros(0, np.int64),
                                                                      np.zeros((0, store.dim))),
                               store)
+        self._baseline: np.ndarray | None = None
         self.refresh(store)
 
     @property
@@ -159,6 +161,18 @@ class Semantic:
         """The question's unit vector."""
         return self.embedder.queries([question])[0]
 
+    def baseline(self, vector: np.ndarray) -> float:
+        """The question's mean cosine to unrelated news sentences (`background.txt`): how
+        near anything seems to it, whatever the knowledge base holds. Their vectors come from
+        the store (`fill` saves them), else are embedded once, when first asked."""
+        if self._baseline is None:
+            texts = baseline_texts()
+            store = self._state[5]
+            rows = store.rows([text_key(t) for t in texts])
+            self._baseline = store.vectors(rows).astype(np.float32) if (rows >= 0).all() \
+                else self.embedder.passages(texts)
+        return float((self._baseline @ vector).mean())
+
     def top(self, vector: np.ndarray, k: int) -> list[int]:
         """The k passages nearest to the vector (those with vectors), nearest first."""
         return self._state[4].top(vector, k) if self._state[3] else []
@@ -198,11 +212,21 @@ class Semantic:
         return self._state[5].vectors(sentence_rows[start:end]).astype(np.float32) @ vector
 
 
+def baseline_texts() -> list[str]:
+    """The unrelated news sentences the baseline is measured against."""
+    return [line.strip() for line in BASELINE_FILE.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
 def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], None] | None = None,
          stop: Callable[[], bool] = lambda: False) -> int:
     """Embed every text of the index that has no vector yet, BATCH at a time, saving each
     batch; `progress(done, total)` after each. Returns how many texts were embedded."""
     texts: dict[bytes, str] = {}
+    baseline = baseline_texts()
+    for t in (t for t, row in zip(baseline, store.rows([text_key(t) for t in baseline]),
+                                  strict=True) if row < 0):
+        texts.setdefault(text_key(t), t)
     for i in np.flatnonzero(store.rows(semantic.keys) < 0):
         texts.setdefault(semantic.keys[i], passage_text(semantic.passages[int(i)]))
     sentence_keys = semantic.sentence_keys  # built from a blob: once, not per sentence
