@@ -23,6 +23,7 @@ def isolated_env(monkeypatch, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("NEWSBOT_CACHE_DIR", str(cache))
+    monkeypatch.setenv("NEWSBOT_STATE_DIR", str(tmp_path / "state"))  # the question log
     # BM25 alone unless a test turns the semantic stage on (tests/test_semantic.py): embedding
     # a knowledge base costs seconds a start
     monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")

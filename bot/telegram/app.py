@@ -36,10 +36,11 @@ from telegram.ext import (
 from bot import replies
 from bot.config import Settings
 from bot.errors import ConfigError, NewsbotError
+from bot.feedback.store import QuestionLog
 from bot.indexing.loading import load_engine
 from bot.knowledge.feeds import fetch_round
 from bot.logs import add_secret
-from bot.telegram import handlers
+from bot.telegram import handlers, votes
 from bot.telegram.delivery import (
     NewsbotApplication,
     PatientRateLimiter,
@@ -55,9 +56,11 @@ SKIPPED_NAMED = 3  # files a reload reply names; the rest are counted
 
 COMMANDS = {
     "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
-           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele")],
+           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele"),
+           ("privacy", "Was ich speichere")],
     "en": [("ask", "Ask a question (in groups)"), ("sources", "The articles I know"),
-           ("help", "How to ask"), ("start", "Welcome and examples")],
+           ("help", "How to ask"), ("start", "Welcome and examples"),
+           ("privacy", "What I store")],
 }
 
 
@@ -91,6 +94,8 @@ async def post_shutdown(application: Application) -> None:
         except (asyncio.CancelledError, Exception):  # noqa: BLE001 — shutting down anyway
             pass
     application.bot_data["workers"].shutdown(wait=False, cancel_futures=True)
+    if application.bot_data.get("questions") is not None:  # write what is waiting
+        await asyncio.to_thread(application.bot_data["questions"].close)
 
 
 async def follow_feeds(application: Application) -> None:
@@ -199,6 +204,7 @@ def build_application(
         flood=FloodGate(settings.flood_limit, settings.flood_window),
         # engine work runs here, never on the event loop: a slow question delays no one else
         workers=ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="newsbot-engine"),
+        questions=QuestionLog.from_settings(settings),  # None without a state folder
     )
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
@@ -209,6 +215,8 @@ def build_application(
     application.add_handler(CommandHandler("sources", handlers.sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     application.add_handler(CommandHandler("reload", reload_command, filters=new))
+    application.add_handler(CommandHandler("privacy", votes.privacy, filters=new))
+    application.add_handler(CommandHandler("stats", votes.stats, filters=new))
     # Any other /command in a private chat: a hint to /help (group 1: after the known ones).
     application.add_handler(MessageHandler(
         private & new & filters.COMMAND, handlers.unknown_command), group=1)
@@ -219,9 +227,10 @@ def build_application(
     application.add_handler(MessageHandler(
         groups & text & (filters.Entity("mention") | filters.REPLY), handlers.question
     ))
-    # The "more" button (and any stale button: answered, so it stops spinning), inline mode,
-    # and everything that is not text.
+    # The "more" and vote buttons (and any stale button: answered, so it stops spinning),
+    # inline mode, and everything that is not text.
     application.add_handler(CallbackQueryHandler(handlers.more, pattern=f"^{handlers.MORE}:"))
+    application.add_handler(CallbackQueryHandler(votes.vote, pattern=f"^{votes.VOTE}:[+-]$"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_handler(MessageHandler(
