@@ -66,7 +66,9 @@ def fill(folder: Path, until: float = NOW) -> None:
 def test_report_of_an_empty_log(tmp_path):
     for folder in (tmp_path / "missing", tmp_path / "empty"):
         if folder.name == "empty":
-            QuestionLog(folder).flush()  # the database exists, without rows
+            made = QuestionLog(folder)
+            made.flush()  # the database exists, without rows
+            made.close()
         report = build_report(folder, 7, NOW)
         assert (report.questions, report.answered, report.hedged, report.unanswered,
                 report.up, report.down, report.failed) == (0, 0, 0, 0, 0, 0, [])

@@ -30,8 +30,8 @@ PRIVACY = {
 }
 
 THANKS = {"de": "Danke! {vote} ist notiert.", "en": "Thanks! {vote} noted."}
-NOTHING_TO_VOTE = {"de": "(+ oder - bewertet die letzte Antwort; es gibt noch keine.)",
-                   "en": "(+ or - rates the last answer; there is none yet.)"}
+NOTHING_TO_VOTE = {"de": "(+ oder - bewertet die zuletzt gezeigte Antwort; gerade gibt es keine.)",
+                   "en": "(+ or - rates the answer shown last; there is none right now.)"}
 
 
 def thanks(language: str, value: int) -> str:
