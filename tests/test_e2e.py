@@ -184,8 +184,8 @@ def test_startup_registers_the_command_menu(bot, api):
     assert len(calls) >= 2 and api.calls_of("getMe")
     menus = {c.params.get("language_code", ""): [d["command"] for d in c.params["commands"]]
              for c in calls}
-    assert menus == {"": ["ask", "sources", "help", "start"],
-                     "en": ["ask", "sources", "help", "start"]}
+    assert menus == {"": ["ask", "sources", "help", "start", "privacy"],
+                     "en": ["ask", "sources", "help", "start", "privacy"]}
     german = api.commands[('{"type": "default"}', "")]
     assert german[0] == {"command": "ask", "description": "Eine Frage stellen (in Gruppen)"}
 

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 DB_NAME, SALT_NAME = "questions.sqlite3", "salt"
 DAY = 86400.0
 SETTLE = 20.0  # s: inline queries of one reader this close together are one question, the last
-IDLE = 60.0  # s: the writer thread ends after this long without work (a record starts it again)
+RETRY = 3600.0  # s: a purge that failed is tried again after this long
 QUEUE_LIMIT = 10_000  # records waiting beyond this are dropped (with one warning)
 BATCH = 500  # records written in one transaction at most
 CHAT_KINDS = {"private": "private", "group": "group", "supergroup": "group", "channel": "group",
@@ -155,7 +155,7 @@ class QuestionLog:
         return done.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is waiting and stop the writer thread."""
+        """Write what is waiting and stop the writer thread (the next record starts it again)."""
         with self._lock:
             thread = self._thread
         if thread is not None:
@@ -178,10 +178,12 @@ class QuestionLog:
                 self._thread.start()
 
     def _run(self) -> None:
+        """The writer: records in batches, and once a day (also when idle) the purge."""
         while True:
             items: list[tuple[Any, ...]] = []
+            purge_in = min(max(self._purged + DAY - self._clock(), 1.0), DAY)
             try:
-                items.append(self._queue.get(timeout=SETTLE if self._pending else IDLE))
+                items.append(self._queue.get(timeout=SETTLE if self._pending else purge_in))
                 while len(items) < BATCH:
                     items.append(self._queue.get_nowait())
             except queue.Empty:
@@ -196,7 +198,7 @@ class QuestionLog:
             for event in done:
                 event.set()
             with self._lock:
-                if stop or (not items and not self._pending and self._queue.empty()):
+                if stop:
                     self._thread = None
                     self._close_db()
                     return
@@ -233,6 +235,8 @@ class QuestionLog:
             self._failing = False
         except (sqlite3.Error, OSError) as exc:
             self._close_db()
+            if now - self._purged >= DAY:
+                self._purged = now - DAY + RETRY  # no retry loop: records retry as they come
             if not self._failing:
                 log.warning("question log: cannot write %s (%s); answers go on, unlogged",
                             self.path, exc)
