@@ -42,9 +42,14 @@ def chart_svg(report: Report) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
              f'role="img" aria-label="Questions per day by outcome">',
              f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 8}" y2="{TOP + plot_h}" '
-             'stroke="#888"/>',
-             f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11">{most}</text>',
-             f'<text x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end" font-size="11">0</text>']
+             'stroke="#888"/>']
+    for share in (0.0, 0.5, 1.0):  # grid lines with their counts
+        y = TOP + plot_h * (1 - share)
+        if share:
+            parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - 8}" y2="{y:.1f}" '
+                         'stroke="#e4e4e4"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="11">{most * share:.3g}</text>')
     label_every = max(1, round(len(days) / 10))
     for i, (day, counts) in enumerate(days):
         x, y = LEFT + i * step + (step - bar) / 2, TOP + plot_h
@@ -74,7 +79,7 @@ def _counts(report: Report) -> str:
              ("answered", f"{report.answered} · {report.share(report.answered)}"),
              ("hedged", f"{report.hedged} · {report.share(report.hedged)}"),
              ("no answer", f"{report.unanswered} · {report.share(report.unanswered)}"),
-             ("👍", str(report.up)), ("👎", str(report.down))]
+             ("👍 up", str(report.up)), ("👎 down", str(report.down))]
     return '<div class="counts">' + "".join(
         f"<div><b>{escape(value)}</b>{escape(name)}</div>" for name, value in cells) + "</div>"
 
@@ -92,7 +97,7 @@ def _table(report: Report) -> str:
     more = (f"<p>… and {len(report.failed) - ROWS} more (all of them: "
             "<code>newsbot report --export FILE</code>).</p>") if len(report.failed) > ROWS else ""
     return ('<table id="failed"><thead><tr><th>question</th><th>asked</th><th>no answer</th>'
-            "<th>👎</th><th>passage shown</th></tr></thead><tbody>" + "".join(rows)
+            "<th>👎 down</th><th>passage shown</th></tr></thead><tbody>" + "".join(rows)
             + "</tbody></table>" + more)
 
 
@@ -108,8 +113,8 @@ def report_html(report: Report) -> str:
         f'<p class="period">{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC '
         f"({report.days} day{'s' if report.days > 1 else ''})</p>"
         + _counts(report) + "<h2>Questions per day</h2>" + chart_svg(report) + _legend()
-        + "<h2>Without an answer, or with a 👎</h2><p>Most asked first; the passage is the "
-        "one shown (for a 👎). <code>newsbot report --export FILE</code> writes them as a "
-        "question set to fill in for <code>newsbot eval</code>.</p>" + _table(report)
+        + "<h2>Without an answer, or voted down</h2><p>Most asked first, with the passage "
+        "shown last. <code>newsbot report --export FILE</code> writes them as a question set "
+        "to fill in for <code>newsbot eval</code>.</p>" + _table(report)
         + "</body></html>\n"
     )
