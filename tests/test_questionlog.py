@@ -4,6 +4,7 @@ retention, two writers at once, and faults that cost a warning but never an answ
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import struct
 import subprocess
@@ -165,6 +166,22 @@ def test_unwritable_state_folder_is_one_warning(tmp_path, caplog):
     log.close()
     (warning,) = _warnings(caplog)
     assert "cannot write" in warning and "answers go on" in warning
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_state_folder_is_one_warning(tmp_path, caplog):
+    folder = tmp_path / "state"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        log = QuestionLog(folder)
+        for n in range(3):
+            log.answered(ASKED, "private", CHAT, n, USER)
+            assert log.flush()
+        log.close()
+    finally:
+        folder.chmod(0o700)
+    assert len(_warnings(caplog)) == 1 and not (folder / DB_NAME).exists()
 
 
 def test_corrupt_database_is_one_warning(tmp_path, caplog):

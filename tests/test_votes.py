@@ -17,7 +17,7 @@ from bot import console, replies
 from bot.config import Settings
 from bot.feedback.store import DB_NAME, QuestionLog
 from bot.feedback.texts import PRIVACY
-from bot.telegram.app import COMMANDS, build_application
+from bot.telegram.app import COMMANDS, build_application, post_shutdown
 
 ADMIN = 4711
 
@@ -125,7 +125,8 @@ async def test_stats_for_the_operator_only(api, engine, tmp_path):
     await run(api, engine, state, api.message("/stats", user_id=36, push=False),
               api.message("/stats", user_id=ADMIN, chat_id=-5, chat_type="group", push=False),
               api.message("/stats", user_id=ADMIN, push=False))
-    assert replies_to(api, 36)[-1]["text"] == replies.text("unknown_command", "de")
+    assert [p["text"] for p in replies_to(api, 36)][1:] == [  # the answer, then one hint
+        replies.text("unknown_command", "de")]
     assert not replies_to(api, -5)  # not in a group, not even for the operator
     (stats,) = replies_to(api, ADMIN)
     assert stats["text"].startswith("Last 24 hours: 2 questions, 50% answered, 0% hedged, "
@@ -179,3 +180,12 @@ def test_console_plus_and_minus_vote_on_the_last_answer(engine, tmp_path):
     assert rows(state, "SELECT a.rank, a.outcome, a.chat_type, v.vote FROM answers a LEFT JOIN"
                        " votes v ON v.key = a.key ORDER BY a.time") == [
         (0, "sure", "console", 1), (1, "sure", "console", -1), (0, "none", "console", None)]
+
+
+async def test_shutdown_writes_what_is_waiting(api, engine, tmp_path):
+    state = tmp_path / "state"
+    application = build_application(_settings(api, state), engine)
+    async with application:
+        await feed(application, api.message(QUESTION, user_id=40, push=False))
+    await post_shutdown(application)  # as run_polling / run_webhook end
+    assert rows(state, "SELECT question FROM answers") == [(QUESTION,)]
