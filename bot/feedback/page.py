@@ -43,13 +43,13 @@ def chart_svg(report: Report) -> str:
              f'role="img" aria-label="Questions per day by outcome">',
              f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 8}" y2="{TOP + plot_h}" '
              'stroke="#888"/>']
-    for share in (0.0, 0.5, 1.0):  # grid lines with their counts
-        y = TOP + plot_h * (1 - share)
-        if share:
+    for tick in sorted({0, most // 2, most}):  # grid lines with their counts
+        y = TOP + plot_h * (1 - tick / most)
+        if tick:
             parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - 8}" y2="{y:.1f}" '
                          'stroke="#e4e4e4"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11">{most * share:.3g}</text>')
+                     f'font-size="11">{tick}</text>')
     label_every = max(1, round(len(days) / 10))
     for i, (day, counts) in enumerate(days):
         x, y = LEFT + i * step + (step - bar) / 2, TOP + plot_h
