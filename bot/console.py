@@ -16,7 +16,8 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
-from bot.feedback.store import Asked, QuestionLog
+from bot.feedback.asked import Asked
+from bot.feedback.store import QuestionLog
 from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine

@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.feedback.store import DAY, Asked, Outcome, QuestionLog
+from bot.feedback.asked import Asked, Outcome
+from bot.feedback.store import DAY, QuestionLog
 from bot.indexing.build import build_engine_from_folder
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from telegram import Update
 
 from bot import replies
 from bot.config import Settings
-from bot.feedback.store import Outcome
+from bot.feedback.asked import Outcome
 from bot.telegram import handlers
 from bot.telegram.app import build_application
 

@@ -17,7 +17,8 @@ from conftest import REPO
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.feedback.store import DAY, DB_NAME, SALT_NAME, Asked, Outcome, QuestionLog, outcome
+from bot.feedback.asked import Asked, Outcome, outcome
+from bot.feedback.store import DAY, DB_NAME, SALT_NAME, QuestionLog
 
 CHAT, USER, MESSAGE = 987654321, 123456789, 4242
 ASKED = Asked("Wer will Tiktok kaufen?", "de", Outcome.SURE, 0, "Tiktok-Artikel",
@@ -126,7 +127,8 @@ def test_rows_older_than_the_retention_are_deleted_daily(tmp_path):
 WRITER = """
 import sys
 from pathlib import Path
-from bot.feedback.store import Asked, Outcome, QuestionLog
+from bot.feedback.asked import Asked, Outcome
+from bot.feedback.store import QuestionLog
 log = QuestionLog(Path(sys.argv[1]))
 worker = int(sys.argv[2])
 for n in range(300):

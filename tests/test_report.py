@@ -14,9 +14,10 @@ import pytest
 
 from bot.cli import main
 from bot.evaluate import read_questions
+from bot.feedback.asked import Asked, Outcome
 from bot.feedback.page import report_html
 from bot.feedback.report import build_report, export_questions, report_text, stats_text
-from bot.feedback.store import DAY, Asked, Outcome, QuestionLog
+from bot.feedback.store import DAY, QuestionLog
 
 NOW = time.time() // DAY * DAY - DAY / 2  # yesterday noon (UTC): whole days before it
 UNANSWERED = "Wie wird das Wetter morgen?"

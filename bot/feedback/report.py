@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.feedback.store import DAY, DB_NAME, Outcome
+from bot.feedback.asked import Outcome
+from bot.feedback.store import DAY, DB_NAME
 
 TOP = 10  # questions `/stats` and the text report list
 

@@ -27,7 +27,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ContextTypes
 
 from bot import replies
-from bot.feedback.store import Asked, Outcome
+from bot.feedback.asked import Asked, Outcome
 from bot.indexing.loading import example_question
 from bot.language.english import detect_language
 from bot.telegram import votes

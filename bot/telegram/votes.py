@@ -18,8 +18,9 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.feedback.asked import Asked, Outcome
 from bot.feedback.report import stats_text
-from bot.feedback.store import Asked, Outcome, QuestionLog
+from bot.feedback.store import QuestionLog
 from bot.feedback.texts import privacy_text, thanks
 from bot.language.english import detect_language
 
