@@ -185,3 +185,13 @@ def test_html_page_shows_chart_and_table_in_chromium(tmp_path):
         "Wer will Tiktok kaufen?", UNANSWERED, DISLIKED, "What about the weather?"]
     assert seen["rows"][2][1:4] == ["1", "0", "1"] and PASSAGE in seen["rows"][2][4]
     assert seen["loaded"] == []  # self-contained: nothing fetched
+
+
+def test_html_page_escapes_what_readers_typed(tmp_path):
+    log = QuestionLog(tmp_path)
+    hostile = '</td></table><script>alert("x")</script> & <b>Co'
+    log.answered(Asked(hostile, "de", Outcome.NONE), "private", 1, 1, 1)
+    log.close()
+    page = report_html(build_report(tmp_path, 7))
+    assert "<script" not in page and "<b>Co" not in page
+    assert "&lt;/td&gt;&lt;/table&gt;&lt;script&gt;alert(&quot;x&quot;)" in page
