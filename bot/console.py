@@ -116,7 +116,7 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
         if lowered in {"quit", "exit", "tschüss", "bye", "/quit", "/exit"}:
             return
         if lowered in {"mehr", "more", "weiter", "next"}:
-            if pending:
+            if pending and answers is not None:
                 say(_one(pending.pop(0), language))
                 shown = logged(answers, len(answers.hits) - len(pending) - 1)
             else:

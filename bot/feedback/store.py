@@ -238,6 +238,7 @@ class QuestionLog:
     def _insert_answer(self, db: sqlite3.Connection, asked: Asked, kind: str, chat_id: Any,
                        message_id: Any, user_id: Any, at: float) -> None:
         key = secrets.token_hex(8) if message_id is None else self._hash("m", chat_id, message_id)
+        text: tuple[str | None, ...]
         if self.store_text:
             chat = None if chat_id is None else self._hash("c", chat_id)
             user = None if user_id is None else self._hash("u", user_id)

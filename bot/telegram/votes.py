@@ -3,7 +3,8 @@
 
 The vote buttons carry only "vote:+" or "vote:-": the answer is known by its chat and message
 (hashed in the log), so a vote works on any answer, also after a restart, and a second press
-replaces the first. The log itself is `bot_data["questions"]` (a QuestionLog, or None).
+replaces the first. The log itself is `bot_data["questions"]` (a QuestionLog, or None); this
+module reads `bot_data` only through `_questions` and `_settings`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.config import Settings
 from bot.feedback.asked import Asked, Outcome
 from bot.feedback.report import stats_text
 from bot.feedback.store import QuestionLog
@@ -43,14 +45,20 @@ def keyboard(more: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
 
 def without(markup: InlineKeyboardMarkup | None, prefix: str) -> InlineKeyboardMarkup | None:
     """The keyboard without the buttons whose callback data starts with `prefix`."""
-    rows = [[b for b in row if not (b.callback_data or "").startswith(prefix)]
+    rows = [[b for b in row if not str(b.callback_data or "").startswith(prefix)]
             for row in (markup.inline_keyboard if markup else ())]
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _questions(context: ContextTypes.DEFAULT_TYPE) -> QuestionLog | None:
-    return context.bot_data.get("questions")
+    questions: QuestionLog | None = context.bot_data.get("questions")
+    return questions
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    settings: Settings = context.bot_data["settings"]
+    return settings
 
 
 def log_answer(context: ContextTypes.DEFAULT_TYPE, update: Update, sent: Message,
@@ -66,7 +74,7 @@ def log_inline(context: ContextTypes.DEFAULT_TYPE, update: Update,
                results: list[dict[str, Any]]) -> None:
     """Log an inline question (the reader's last while typing counts) by what it offered."""
     questions, inline = _questions(context), update.inline_query
-    if questions is None or not results or results[0]["id"] == "hint":
+    if questions is None or inline is None or not results or results[0]["id"] == "hint":
         return
     found = results[0]["id"] != "none"
     asked = Asked(inline.query.strip(), detect_language(inline.query),
@@ -78,6 +86,8 @@ def log_inline(context: ContextTypes.DEFAULT_TYPE, update: Update,
 async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record a 👍/👎 on the answer it sits under; say thanks in a toast. The answer stays."""
     query = update.callback_query
+    if query is None:
+        return
     value = 1 if (query.data or "").endswith("+") else -1
     questions, message = _questions(context), query.message
     if questions is not None and message is not None:
@@ -87,15 +97,15 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what is stored about questions and votes, and for how long."""
-    await update.effective_message.reply_text(
-        privacy_text(_language(update), context.bot_data["settings"]))
+    if update.effective_message:
+        await update.effective_message.reply_text(
+            privacy_text(_language(update), _settings(context)))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats for the operator (NEWSBOT_ADMIN_IDS, private chat); others: the unknown hint."""
-    user, message = update.effective_user, update.effective_message
-    settings = context.bot_data["settings"]
-    if message.chat.type != ChatType.PRIVATE:
+    user, message, settings = update.effective_user, update.effective_message, _settings(context)
+    if message is None or message.chat.type != ChatType.PRIVATE:
         return
     if not user or user.id not in settings.admin_ids:
         await message.reply_text(replies.text("unknown_command", _language(update)))
