@@ -68,6 +68,8 @@ def read_salt(folder: Path) -> bytes:
             os.link(draft, path)  # atomic: the first one made stays
         except FileExistsError:
             pass
+        except OSError:  # a file system without hard links: a rename (the last one made stays)
+            os.replace(draft, path)
         finally:
             draft.unlink(missing_ok=True)
     salt = path.read_bytes()
