@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval fit bench load index language-data clean
+.PHONY: run test lint typecheck eval fit bench load index language-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,15 @@ language-data:
 run: $(STAMP) language-data
 	$(BIN)/newsbot
 
-## test: ruff, then the whole pytest suite
-test: $(STAMP) language-data lint
+## test: ruff, mypy over bot/, then the whole pytest suite
+test: $(STAMP) language-data lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## eval: retrieval quality: the team's set, the holdout, XQuAD-dev, and the team's set and the
 ## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
@@ -61,4 +64,4 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/telegram_load.py --passages $(PASSAGES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info

@@ -22,7 +22,8 @@ from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
-from bot.search.engine import Engine
+from bot.search.engine import Answers, Engine
+from bot.search.hits import Hit
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -83,10 +84,11 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     questions = QuestionLog.from_settings(settings)
     try:
         engine = load_engine(settings, announce=_announce)
-        _line_editing()
-        print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
-        print()
-        converse(engine, input, print, questions)
+        with embed.embedding_in_background(engine):
+            _line_editing()
+            print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
+            print()
+            converse(engine, input, print, questions)
     except (KeyboardInterrupt, EOFError):
         print()
     finally:
@@ -100,11 +102,12 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
              questions: QuestionLog | None = None) -> None:
     """The chat loop: questions, 'mehr'/'more', + and - (a vote on the last answer), and the
     bot's commands, until EOF or 'quit'. Answers and votes go to the question log, if any."""
-    pending: list = []
-    language, answers = "de", None
+    pending: list[Hit] = []
+    language = "de"
+    answers: Answers | None = None
     session, numbers, shown = secrets.token_hex(8), itertools.count(1), 0
 
-    def logged(answers: object, rank: int) -> int:  # the answer's number in this session
+    def logged(answers: Answers, rank: int) -> int:  # the answer's number in this session
         number = next(numbers)
         if questions is not None:
             questions.answered(Asked.of(answers, rank), "console", session, number, "console")
@@ -137,7 +140,8 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
         language, pending = answers.language, list(answers.hits[1:])
         number = logged(answers, 0)
         if answers.found:
-            say(_one(answers.hits[0], language))
+            hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
+            say(hedge + _one(answers.hits[0], language))
             shown = number
         else:
             shown = 0
@@ -157,9 +161,15 @@ def _command(engine: Engine, command: str, language: str) -> str:
     return replies.text("unknown_command", language)
 
 
-def _one(hit: object, language: str) -> str:
-    passage = hit.passage  # type: ignore[attr-defined]
-    return f"\n{passage.text}\n  — {replies.source_line(passage, language)}\n"
+def _one(hit: Hit, language: str) -> str:
+    """An answer in the terminal: its text with the answering sentence marked (bold on a
+    terminal, between » « in a pipe), then its source."""
+    text = hit.text
+    if hit.sentence and hit.sentence != text and hit.sentence in text:
+        bold = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+        marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
+        text = text.replace(hit.sentence, marked, 1)
+    return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
 
 
 def _announce(message: str) -> None:
@@ -172,12 +182,12 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     questions = read_questions(args.questions)
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
-    if args.sweep:  # the threshold of whichever abstention rule answers
+    if args.sweep:  # the threshold of whichever off-topic rule answers
         hybrid, ranker = engine.hybrid, engine.ranker
-        print(f"\n{'threshold' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  abstain(all)")
+        print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
             if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, threshold=threshold)
+                engine.ranker = replace(ranker, on_topic_threshold=threshold)
             else:
                 engine.min_coverage = threshold
             t = evaluate(engine, questions)
@@ -204,7 +214,7 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
             "to a folder this user can write"
         ) from None
     # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
-    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    store = None if args.no_vectors else embed.attach(engine, settings)
     if store is not None:
         try:
             embed.embed_all(engine, store)

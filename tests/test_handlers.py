@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from types import SimpleNamespace
 
 import pytest
 from conftest import KNOWLEDGE
@@ -67,12 +66,8 @@ def button_data(params: dict) -> str | None:
 
 # ----- compose(): pure, over the shared engine -----------------------------------------------
 
-def _context(engine) -> SimpleNamespace:
-    return SimpleNamespace(bot_data={"engine": engine})
-
-
 def test_compose_relevant_question_gives_html_and_button(engine):
-    text, markup, asked = handlers.compose(_context(engine), QUESTION)
+    text, markup, asked = handlers.compose(engine, QUESTION)
     best = engine.ask(QUESTION, k=2).hits[0].passage
     assert_telegram_html(text)
     assert plain(text) == f"{best.text}\n\n{SOURCE}"
@@ -88,8 +83,9 @@ def test_compose_relevant_question_gives_html_and_button(engine):
 
 
 def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
-    text, markup, asked = handlers.compose(_context(engine), OFF_TOPIC)
-    assert markup is None and asked.outcome is Outcome.NONE and not asked.passage
+    text, markup, asked = handlers.compose(engine, OFF_TOPIC)
+    assert markup is None and asked is not None
+    assert asked.outcome is Outcome.NONE and not asked.passage
     assert_telegram_html(text)
     assert text.startswith(replies.text("no_answer", "de"))
     assert "Quelle" not in text and all(p.text not in text for p in engine.index.passages)
@@ -99,7 +95,7 @@ def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
 
 
 def test_compose_single_relevant_passage_has_votes_but_no_more_button(engine):
-    text, markup, _ = handlers.compose(_context(engine), ONE_HIT)
+    text, markup, _ = handlers.compose(engine, ONE_HIT)
     assert [b.callback_data for b in markup.inline_keyboard[0]] == ["vote:+", "vote:-"]
     assert "<b>Kevin</b> <b>Mayer</b>" in text
 
@@ -108,14 +104,13 @@ def test_compose_single_relevant_passage_has_votes_but_no_more_button(engine):
 def test_compose_rank_beyond_hits_says_nothing_more(engine, rank):
     hits = engine.ask(ONE_HIT, k=60).hits
     assert len(hits) == 1
-    assert handlers.compose(_context(engine), ONE_HIT, rank) == (
-        replies.text("no_more", "de"), None, None)
+    assert handlers.compose(engine, ONE_HIT, rank) == (replies.text("no_more", "de"), None, None)
 
 
 def test_compose_pages_through_all_relevant_passages(engine):
     hits = engine.ask(QUESTION, k=10).hits
     assert len(hits) == 3
-    pages = [handlers.compose(_context(engine), QUESTION, rank) for rank in range(3)]
+    pages = [handlers.compose(engine, QUESTION, rank) for rank in range(3)]
     assert [plain(t).split("\n\n")[0] for t, _, _ in pages] == [h.passage.text for h in hits]
     assert [button_data({"reply_markup": m.to_dict()}) for _, m, _ in pages] == [
         f"more:1:{QUESTION}", f"more:2:{QUESTION}", "vote:+"]
@@ -157,12 +152,6 @@ def test_question_of_strips_command_and_mention(text, expected):
 # ----- the Application, fed updates in-process ------------------------------------------------
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
 
 
 def _settings(api: FakeBotAPI, **changes) -> Settings:

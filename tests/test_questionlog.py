@@ -10,7 +10,6 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace as A
 
 import pytest
 from conftest import REPO
@@ -19,6 +18,9 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.feedback.asked import Asked, Outcome, outcome
 from bot.feedback.store import DAY, DB_NAME, SALT_NAME, QuestionLog
+from bot.knowledge.passages import Passage
+from bot.search.engine import Answers
+from bot.search.hits import Hit
 
 CHAT, USER, MESSAGE = 987654321, 123456789, 4242
 ASKED = Asked("Wer will Tiktok kaufen?", "de", Outcome.SURE, 0, "Tiktok-Artikel",
@@ -43,11 +45,32 @@ def files_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.iterdir() if p.name.startswith(DB_NAME))
 
 
+def _passage(position: int, text: str) -> Passage:
+    return Passage("tiktok.md", "Tiktok-Artikel", None, None, position, text)
+
+
+HIT = Hit(_passage(0, "Microsoft will Tiktok kaufen."), 1.0, 1.0, 0)
+
+
 def test_outcome_of_answers():
-    assert outcome(A(hits=[])) is Outcome.NONE
-    assert outcome(A(hits=[1])) is Outcome.SURE  # an engine without the flag: sure
-    assert outcome(A(hits=[1], sure=True)) is Outcome.SURE
-    assert outcome(A(hits=[1], sure=False)) is Outcome.HEDGED
+    question = "Wer will Tiktok kaufen?"
+    assert outcome(Answers(question, "de", [])) is Outcome.NONE
+    assert outcome(Answers(question, "de", [], sure=False)) is Outcome.NONE  # nothing to hedge
+    assert outcome(Answers(question, "de", [HIT])) is Outcome.SURE
+    assert outcome(Answers(question, "de", [HIT], sure=False)) is Outcome.HEDGED
+
+
+def test_asked_keeps_the_answer_as_shown():
+    """Two passages of one article shown together are kept as the reader saw them."""
+    pair = Hit(_passage(2, "Der Preis ist offen."), 1.0, 1.0, 2,
+               companion=_passage(0, "Microsoft will Tiktok kaufen."))
+    answers = Answers("Wer will Tiktok kaufen?", "de", [HIT, pair], sure=False)
+    first, second = Asked.of(answers, 0), Asked.of(answers, 1)
+    assert (first.outcome, first.rank, first.article, first.passage) == (
+        Outcome.HEDGED, 0, "Tiktok-Artikel", "Microsoft will Tiktok kaufen.")
+    assert second.passage == pair.text
+    assert second.passage.startswith("Microsoft will") and "Der Preis ist offen." in second.passage
+    assert Asked.of(answers, 2).passage == ""  # beyond the hits: nothing shown
 
 
 def test_answer_and_votes_are_stored_under_hashed_ids_only(tmp_path):

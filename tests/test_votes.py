@@ -48,7 +48,7 @@ async def run(api: FakeBotAPI, engine, state: Path, *updates: dict, **changes) -
     async with application:
         for update in updates:
             await feed(application, update() if callable(update) else update)
-    application.bot_data["questions"].close()
+    application.bot_data.questions.close()
 
 
 async def test_vote_press_again_and_after_a_restart(api, engine, tmp_path):
@@ -143,7 +143,7 @@ async def test_answers_go_on_when_the_state_folder_is_unusable(api, engine, tmp_
         for _ in range(3):
             await feed(application, api.message(QUESTION, user_id=38, push=False))
             await feed(application, api.callback_query("vote:+", user_id=38, push=False))
-            assert application.bot_data["questions"].flush()
+            assert application.bot_data.questions.flush()
     assert len(replies_to(api, 38)) == 3 and len(toasts(api)) == 3
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING
                 and r.name.startswith("bot.")]
@@ -163,7 +163,7 @@ async def test_a_locked_database_does_not_hold_up_an_answer(api, engine, tmp_pat
         assert len(replies_to(api, 39)) == 1  # answered while the log waits for the lock
         blocker.execute("COMMIT")
         blocker.close()
-        assert application.bot_data["questions"].flush()
+        assert application.bot_data.questions.flush()
     assert rows(state, "SELECT question FROM answers") == [(QUESTION,)]
 
 

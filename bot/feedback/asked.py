@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from bot.search.engine import Answers
 
 
 class Outcome(StrEnum):
@@ -15,11 +16,11 @@ class Outcome(StrEnum):
     NONE = "none"
 
 
-def outcome(answers: Any) -> Outcome:
-    """The outcome of the engine's `Answers` (hits and, once it has one, its `sure` flag)."""
-    if not answers.hits:
+def outcome(answers: Answers) -> Outcome:
+    """The outcome of the engine's `Answers`: none found, found and sure, or hedged."""
+    if not answers.found:
         return Outcome.NONE
-    return Outcome.SURE if getattr(answers, "sure", True) else Outcome.HEDGED
+    return Outcome.HEDGED if answers.hedged else Outcome.SURE
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,11 @@ class Asked:
     outcome: Outcome
     rank: int = 0
     article: str = ""  # the shown passage's article title
-    passage: str = ""  # the shown passage's text
+    passage: str = ""  # the answer's text as shown (one passage, or two of one article)
 
     @classmethod
-    def of(cls, answers: Any, rank: int = 0) -> Asked:
+    def of(cls, answers: Answers, rank: int = 0) -> Asked:
         """What the reader sees of `answers` at `rank`."""
         hit = answers.hits[rank] if rank < len(answers.hits) else None
         return cls(answers.question, answers.language, outcome(answers), rank,
-                   hit.passage.title if hit else "", hit.passage.text if hit else "")
+                   hit.passage.title if hit else "", hit.text if hit else "")

@@ -68,8 +68,10 @@ def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[i
     }
 
 
-def save(engine: Engine, folder: Path, target: Path) -> None:
-    """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
+def save(engine: Engine, target: Path, files: dict[str, list[int]]) -> None:
+    """Write the engine's index to `target` atomically (a temp folder renamed into place).
+    `files`: the folder's `fingerprint` taken BEFORE its articles were read, so a file edited
+    while the index was built counts as changed (and is indexed again next time)."""
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -92,7 +94,7 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
         {**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles
     ])
     _write_json(tmp / "manifest.json", {
-        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
+        "format": FORMAT, "params": asdict(index.params), "files": files,
     })
     if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
         os.replace(target / "vectors", tmp / "vectors")
@@ -183,10 +185,10 @@ def is_current(folder: Path, target: Path) -> bool:
 def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     """`newsbot index`: analyse the folder and save the index."""
     started = time.perf_counter()
-    engine = build_engine(
-        load_articles(settings.knowledge_dir, settings.saved_index_dir), progress=progress
-    )
-    save(engine, settings.knowledge_dir, settings.saved_index_dir)
+    folder, target = settings.knowledge_dir, settings.saved_index_dir
+    files = fingerprint(folder, target)  # before reading: an edit meanwhile means stale
+    engine = build_engine(load_articles(folder, target), progress=progress)
+    save(engine, target, files)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
     return engine

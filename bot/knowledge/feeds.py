@@ -22,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from bot.knowledge.extract import MIN_TEXT_CHARS, Page, extract_page, strip_html
+from bot.knowledge.links import normalise_url
 from bot.knowledge.markup import escape_markdown
-from bot.knowledge.web import FetchError, WebClient, is_web_url
+from bot.knowledge.web import FetchError, Response, WebClient, is_web_url
 
 log = logging.getLogger(__name__)
 STATE_FILE = ".newsbot-feeds.json"
@@ -36,9 +37,7 @@ FEEDS_FOLDER = "feeds"
 WORKERS = 4  # pages downloaded at once (and at most PER_HOST of them from one host)
 ATTEMPTS = 12  # rounds a failed item is tried again even when its feed is unchanged
 FEED_TYPES = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
-TRACKING_RE = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ocid|xtor|wt_mc|wt_zmc|"
-    r"at_medium|at_campaign|ref_src|_ga)$", re.IGNORECASE)
+
 
 
 @dataclass
@@ -87,21 +86,6 @@ class Item:
     updated: str | None
     site: str | None
     known: dict[str, Any] | None
-
-
-def normalise_url(url: str) -> str:
-    """A link as an identity: lower-case scheme and host, no default port, no fragment, no
-    tracking parameters (utm_*, fbclid, ...)."""
-    parts = urlsplit(url.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, {"http": 80, "https": 443}.get(scheme)) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not TRACKING_RE.match(k)])
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 def load_state(folder: Path) -> dict[str, Any]:
@@ -197,7 +181,7 @@ def _item(entry: Any, base: str, site: str | None, state: dict[str, Any]) -> Ite
         return None
     link = urljoin(base, link)
     key = state["ids"].get(guid) if guid else None
-    key = key if key in state["items"] else normalise_url(link)
+    key = key if isinstance(key, str) and key in state["items"] else normalise_url(link)
     content = entry.get("content") or []
     summaries = [c.get("value", "") for c in content] + [entry.get("summary", "")]
     summary = max((strip_html(s) for s in summaries), key=len, default="")
@@ -208,31 +192,41 @@ def _item(entry: Any, base: str, site: str | None, state: dict[str, Any]) -> Ite
                 state["items"].get(key))
 
 
-def _download(client: WebClient, item: Item) -> tuple[Page | None, str, Any]:
-    """(the page, or None and why, and the response) — never raises."""
+@dataclass(frozen=True)
+class Download:
+    """An item's page, or (None) why not in one line; `unchanged`: 304, the stored one holds."""
+
+    page: Page | None
+    problem: str = ""
+    response: Response | None = None
+    unchanged: bool = False
+
+
+def _download(client: WebClient, item: Item) -> Download:
+    """The page, or why there is none — never raises."""
     known = item.known or {}
     try:
         response = client.get(item.link, known.get("etag"), known.get("modified"))
     except FetchError as exc:
-        return None, str(exc), None
+        return Download(None, str(exc))
     except Exception as exc:  # noqa: BLE001 — one odd page must not end the round
-        return None, f"{type(exc).__name__}: {exc}", None
+        return Download(None, f"{type(exc).__name__}: {exc}")
     if response.status == 304:
-        return None, "unchanged", response
+        return Download(None, "", response, unchanged=True)
     kind = response.content_type.split(";")[0].strip()
     if kind and kind not in ("text/html", "application/xhtml+xml"):
-        return None, f"not an HTML page ({kind})", response
+        return Download(None, f"not an HTML page ({kind})", response)
     page = extract_page(response.content, response.url)
-    return (page, "", response) if page else (None, "no article text in the page", response)
+    return Download(page, "" if page else "no article text in the page", response)
 
 
-def _store(folder: Path, state: dict[str, Any], item: Item,
-           download: tuple[Page | None, str, Any], result: Round) -> None:
-    page, reason, response = download
-    if reason == "unchanged" or (page is None and item.known):  # stored; check next time
+def _store(folder: Path, state: dict[str, Any], item: Item, download: Download,
+           result: Round) -> None:
+    page, response = download.page, download.response
+    if download.unchanged or (page is None and item.known):  # stored; check next time
         result.known += 1
-        if reason != "unchanged":
-            log.info("%s: could not check it for changes: %s", item.link, reason)
+        if not download.unchanged:
+            log.info("%s: could not check it for changes: %s", item.link, download.problem)
         return
     if page is None and len(item.summary) >= MIN_TEXT_CHARS:
         page = Page(item.title, item.date, item.site, None, item.link,
@@ -244,7 +238,7 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
         pending["attempts"] += 1
         if pending["attempts"] >= ATTEMPTS:  # back only when its feed lists it anew
             del state["pending"][item.key]
-        result.warn(f"{item.link}: {reason}; trying again next round")
+        result.warn(f"{item.link}: {download.problem}; trying again next round")
         return
     state["pending"].pop(item.key, None)
     body = page.text.strip()

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot import __version__
+from bot.errors import FetchError
 
 USER_AGENT = f"newsbot/{__version__} (news question bot; feed reader)"
 TIMEOUT = 15.0  # seconds for connecting and between bytes
@@ -25,10 +26,6 @@ TOTAL_TIMEOUT = 60.0  # seconds for a whole response
 MAX_BYTES = 5 * 1024 * 1024  # decoded bytes per response
 MAX_REDIRECTS = 5
 PER_HOST = 2  # requests to one host at once
-
-
-class FetchError(Exception):
-    """A download failed; the message is one line saying why."""
 
 
 @dataclass(frozen=True)

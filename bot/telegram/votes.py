@@ -3,8 +3,8 @@
 
 The vote buttons carry only "vote:+" or "vote:-": the answer is known by its chat and message
 (hashed in the log), so a vote works on any answer, also after a restart, and a second press
-replaces the first. The log itself is `bot_data["questions"]` (a QuestionLog, or None); this
-module reads `bot_data` only through `_questions` and `_settings`.
+replaces the first. The log itself is `context.bot_data.questions` (a QuestionLog, or None);
+this module reads `bot_data` only through `_questions` and `_settings`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot import replies
 from bot.config import Settings
@@ -25,6 +24,7 @@ from bot.feedback.report import stats_text
 from bot.feedback.store import QuestionLog
 from bot.feedback.texts import privacy_text, thanks
 from bot.language.english import detect_language
+from bot.telegram.state import Context
 
 log = logging.getLogger(__name__)
 VOTE = "vote"  # callback data: "vote:+" or "vote:-"
@@ -51,17 +51,15 @@ def without(markup: InlineKeyboardMarkup | None, prefix: str) -> InlineKeyboardM
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _questions(context: ContextTypes.DEFAULT_TYPE) -> QuestionLog | None:
-    questions: QuestionLog | None = context.bot_data.get("questions")
-    return questions
+def _questions(context: Context) -> QuestionLog | None:
+    return context.bot_data.questions
 
 
-def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    settings: Settings = context.bot_data["settings"]
-    return settings
+def _settings(context: Context) -> Settings:
+    return context.bot_data.settings
 
 
-def log_answer(context: ContextTypes.DEFAULT_TYPE, update: Update, sent: Message,
+def log_answer(context: Context, update: Update, sent: Message,
                asked: Asked | None) -> None:
     """Hand an answer the bot just sent to the question log (returns at once)."""
     questions, user = _questions(context), update.effective_user
@@ -70,7 +68,7 @@ def log_answer(context: ContextTypes.DEFAULT_TYPE, update: Update, sent: Message
                            user.id if user else None)
 
 
-def log_inline(context: ContextTypes.DEFAULT_TYPE, update: Update,
+def log_inline(context: Context, update: Update,
                results: list[dict[str, Any]]) -> None:
     """Log an inline question (the reader's last while typing counts) by what it offered."""
     questions, inline = _questions(context), update.inline_query
@@ -83,7 +81,7 @@ def log_inline(context: ContextTypes.DEFAULT_TYPE, update: Update,
     questions.answered(asked, "inline", None, None, inline.from_user.id)
 
 
-async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def vote(update: Update, context: Context) -> None:
     """Record a 👍/👎 on the answer it sits under; say thanks in a toast. The answer stays."""
     query = update.callback_query
     if query is None:
@@ -95,14 +93,14 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer(thanks(_language(update), value))
 
 
-async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def privacy(update: Update, context: Context) -> None:
     """Say what is stored about questions and votes, and for how long."""
     if update.effective_message:
         await update.effective_message.reply_text(
             privacy_text(_language(update), _settings(context)))
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: Context) -> None:
     """/stats for the operator (NEWSBOT_ADMIN_IDS, private chat); others: the unknown hint."""
     user, message, settings = update.effective_user, update.effective_message, _settings(context)
     if message is None or message.chat.type != ChatType.PRIVATE:
