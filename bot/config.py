@@ -45,6 +45,9 @@ class Settings:
     semantic: bool = True  # NEWSBOT_SEMANTIC=off: BM25 alone, no model loaded
     feeds: tuple[str, ...] = ()
     feed_interval: float = FEED_INTERVAL
+    state_dir: Path | None = None  # the question log's folder; None: no log (tests, benchmarks)
+    question_log: bool = True  # NEWSBOT_QUESTION_LOG=off: counts only, no text, no ids
+    log_days: int = 30  # question log rows older than this are deleted
 
     @property
     def saved_index_dir(self) -> Path:
@@ -190,6 +193,12 @@ def _webhook_secret(raw: str | None) -> str | None:
     return raw
 
 
+def default_state_dir(env: dict[str, str]) -> Path:
+    """The question log's default folder: $XDG_STATE_HOME/newsbot, else ~/.local/state/newsbot."""
+    base = env.get("XDG_STATE_HOME", "").strip()
+    return Path(base) / "newsbot" if base else Path.home() / ".local" / "state" / "newsbot"
+
+
 def load_settings(
     environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
@@ -220,4 +229,7 @@ def load_settings(
         max_question_chars=_positive(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
         feeds=_feeds(env.get("NEWSBOT_FEEDS", "")),
         feed_interval=_feed_interval(env),
+        state_dir=Path(get("NEWSBOT_STATE_DIR") or default_state_dir(env)),
+        question_log=_switch(env, "NEWSBOT_QUESTION_LOG", True),
+        log_days=_positive(env, "NEWSBOT_LOG_DAYS", 30),
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import os
 import re
+import secrets
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -14,10 +16,13 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
+from bot.feedback.asked import Asked
+from bot.feedback.store import QuestionLog
+from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
-from bot.search.engine import Engine
+from bot.search.engine import Answers, Engine
 from bot.search.hits import Hit
 
 
@@ -43,8 +48,8 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 
 GREETING = (
     "newsbot — ask about the news (German or English); 'mehr'/'more' for the next answer,\n"
-    "/help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram instead, put\n"
-    "TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
+    "+ or - to rate it, /help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram\n"
+    "instead, put TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
 )
 HELP = {
     "de": "Schreiben Sie Ihre Frage, auf Deutsch oder Englisch. Ich antworte mit der "
@@ -76,30 +81,55 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal over the same answers as the bot.
     Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
+    questions = QuestionLog.from_settings(settings)
     try:
         engine = load_engine(settings, announce=_announce)
         with embed.embedding_in_background(engine):
             _line_editing()
             print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
             print()
-            converse(engine, input, print)
+            converse(engine, input, print, questions)
     except (KeyboardInterrupt, EOFError):
         print()
+    finally:
+        if questions is not None:
+            questions.close()
     print(BYE)
     return 0
 
 
-def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None]) -> None:
-    """The chat loop: questions, 'mehr'/'more', and the bot's commands, until EOF or 'quit'."""
+def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None],
+             questions: QuestionLog | None = None) -> None:
+    """The chat loop: questions, 'mehr'/'more', + and - (a vote on the last answer), and the
+    bot's commands, until EOF or 'quit'. Answers and votes go to the question log, if any."""
     pending: list[Hit] = []
     language = "de"
+    answers: Answers | None = None
+    session, numbers, shown = secrets.token_hex(8), itertools.count(1), 0
+
+    def logged(answers: Answers, rank: int) -> int:  # the answer's number in this session
+        number = next(numbers)
+        if questions is not None:
+            questions.answered(Asked.of(answers, rank), "console", session, number, "console")
+        return number
+
     while True:
         question = read("> ").strip()
         lowered = question.lower()
         if lowered in {"quit", "exit", "tschüss", "bye", "/quit", "/exit"}:
             return
         if lowered in {"mehr", "more", "weiter", "next"}:
-            say(_one(pending.pop(0), language) if pending else replies.text("no_more", language))
+            if pending and answers is not None:
+                say(_one(pending.pop(0), language))
+                shown = logged(answers, len(answers.hits) - len(pending) - 1)
+            else:
+                say(replies.text("no_more", language))
+            continue
+        if question in ("+", "-"):
+            if shown and questions is not None:
+                questions.vote(session, shown, "console", 1 if question == "+" else -1)
+            say(thanks(language, 1 if question == "+" else -1) if shown
+                else NOTHING_TO_VOTE[language])
             continue
         if question.startswith("/"):
             say(_command(engine, lowered.split()[0].split("@")[0], language))
@@ -108,10 +138,13 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
             continue
         answers = engine.ask(question, k=5)
         language, pending = answers.language, list(answers.hits[1:])
+        number = logged(answers, 0)
         if answers.found:
             hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
             say(hedge + _one(answers.hits[0], language))
+            shown = number
         else:
+            shown = 0
             say(replies.text("no_answer", language))
             say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
 

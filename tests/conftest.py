@@ -50,6 +50,7 @@ def isolated_env(monkeypatch, tmp_path):
     cache.mkdir()
     monkeypatch.setenv("NEWSBOT_CACHE_DIR", str(cache))
     monkeypatch.setenv("NEWSBOT_VECTORS_DIR", str(VECTORS))  # the default settings otherwise
+    monkeypatch.setenv("NEWSBOT_STATE_DIR", str(tmp_path / "state"))  # the question log
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -184,8 +184,8 @@ def test_startup_registers_the_command_menu(bot, api):
     assert len(calls) >= 2 and api.calls_of("getMe")
     menus = {c.params.get("language_code", ""): [d["command"] for d in c.params["commands"]]
              for c in calls}
-    assert menus == {"": ["ask", "sources", "help", "start"],
-                     "en": ["ask", "sources", "help", "start"]}
+    assert menus == {"": ["ask", "sources", "help", "start", "privacy"],
+                     "en": ["ask", "sources", "help", "start", "privacy"]}
     german = api.commands[('{"type": "default"}', "")]
     assert german[0] == {"command": "ask", "description": "Eine Frage stellen (in Gruppen)"}
 
@@ -265,12 +265,14 @@ def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, ap
     assert button_data(following) == f"more:2:{QUESTION}"
     following, _ = press(api, button_data(following), user)
     assert plain(following["text"]).startswith(hits[2])
-    assert "reply_markup" not in following  # the last relevant passage: no button
+    assert button_data(following) == "vote:+"  # the last relevant passage: no "more" button
     assert len(sends_to(api, user)) == 3  # each passage a new message ...
     unbuttoned = [c.params for c in api.calls_of("editMessageReplyMarkup")
                   if c.params["chat_id"] == user]
-    assert len(unbuttoned) == 2 and not any("reply_markup" in p for p in unbuttoned)
-    assert not api.calls_of("editMessageText")  # ... the earlier ones stay, without button
+    assert len(unbuttoned) == 2 and all(  # ... the earlier ones stay, with their votes only
+        [b["callback_data"] for b in p["reply_markup"]["inline_keyboard"][0]] == [
+            "vote:+", "vote:-"] for p in unbuttoned)
+    assert not api.calls_of("editMessageText")
 
 
 def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, api, shared):

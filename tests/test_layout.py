@@ -28,7 +28,7 @@ STAGES = [
     ("bot.language",),
     ("bot.search",),
     ("bot.indexing",),
-    ("bot.replies", "bot.evaluate"),
+    ("bot.replies", "bot.evaluate", "bot.feedback"),
     ("bot.telegram", "bot.console"),
     ("bot.cli", "bot.__main__"),
 ]

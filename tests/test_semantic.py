@@ -29,7 +29,17 @@ from bot.indexing.build import build_engine
 from bot.indexing.loading import load_engine
 from bot.knowledge.articles import load_articles, parse_article
 from bot.search import embedding, semantic
-from bot.search.fusion import ABSENT, Candidates, Linear, Ranker, rank_features
+from bot.search.fusion import (
+    ABSENT,
+    ON_TOPIC_FEATURES,
+    RANK_FEATURES,
+    SENTENCE_FEATURES,
+    SURE_FEATURES,
+    Candidates,
+    Linear,
+    Ranker,
+    rank_features,
+)
 from bot.search.semantic import Semantic, fill, passage_text
 from bot.search.vectors import VectorStore, text_key
 
@@ -60,12 +70,30 @@ class HashEmbedder:
         return np.stack([self._vector(t) for t in texts])
 
 
+def _linear(names: tuple[str, ...], feature: str, weight: float = 1.0,
+            bias: float = 0.0) -> Linear:
+    """A model over `names` that reads one feature."""
+    n = len(names)
+    return Linear(np.zeros(n), np.ones(n), np.eye(n)[names.index(feature)] * weight, bias)
+
+
 def _ranker(threshold: float = 0.5) -> Ranker:
-    """Rank by sentence cosine alone; answer when the best sentence's cosine exceeds 0.5."""
-    n = 10
-    rank = Linear(np.zeros(n), np.ones(n), np.eye(n)[1])
-    answer = Linear(np.zeros(6), np.ones(6), np.array([0, 40.0, 0, 0, 0, 0]), -20.0)
-    return Ranker(rank, answer, threshold)
+    """Rank by sentence cosine alone; on topic when the best sentence's cosine exceeds 0.5
+    (at `threshold` 0.5), then always sure; the answering sentence: the nearest."""
+    return Ranker(_linear(RANK_FEATURES, "sentence_cos"),
+                  _linear(ON_TOPIC_FEATURES, "sentence_cos", 40.0, -20.0), threshold,
+                  _linear(SURE_FEATURES, "cos", 0.0, 20.0), 0.5,
+                  _linear(SENTENCE_FEATURES, "cos"), model="hash-test")
+
+
+@pytest.fixture
+def hash_model(monkeypatch):
+    """load_engine with HashEmbedder as the model and `_ranker()` as the fitted ranker
+    (the shipped one is fitted for the real model, and refuses another)."""
+    model = HashEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
+    return model
 
 
 ARTICLES = {
@@ -203,7 +231,8 @@ def test_a_passage_found_only_by_meaning_is_a_candidate(tmp_path, small_engine):
     store = _attach(small_engine, tmp_path / "v")
     fill(small_engine.semantic, store)
     # no lexical groups at all: every candidate comes from the vectors
-    c = small_engine.candidates("Regnet es am Wochenende?", [], [], small_engine.semantic)
+    query = replace(small_engine.query("Regnet es am Wochenende?"), groups=(), factors=())
+    c = small_engine.candidates(query, small_engine.semantic)
     assert len(c) and (c.lexical_rank == ABSENT).all() and (c.dense_rank < ABSENT).all()
     best = small_engine.index.passages[int(c.ids[np.argmax(c.sentence_cos)])]
     assert "regnen" in best.text
@@ -234,16 +263,23 @@ def test_while_embedding_an_article_without_vectors_is_answered_by_bm25(tmp_path
 
 def test_candidate_subset_renumbers_ranks():
     c = Candidates(np.arange(4), np.ones(4), np.ones(4), np.ones(4), np.array([0, 1, ABSENT, 2]),
-                   np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5), [0] * 4)
+                   np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5),
+                   np.zeros(4, np.int64), np.array([0, 0, 1, 1]), np.arange(4), np.zeros(4),
+                   np.zeros(4))
     sub = c.subset(np.array([False, True, True, True]))
     assert sub.lexical_rank.tolist() == [0, ABSENT, 1]
     assert sub.dense_rank.tolist() == [ABSENT, 0, 1]
-    assert rank_features(sub).shape == (3, 10)
+    assert sub.article.tolist() == [0, 1, 1] and sub.position.tolist() == [1, 2, 3]
+    assert rank_features(sub).shape == (3, len(RANK_FEATURES))
 
 
 def test_shipped_ranker_loads_and_matches_the_features():
     ranker = Ranker.load()
-    assert 0 < ranker.threshold < 1 and len(ranker.rank.weights) == 10
+    assert 0 < ranker.on_topic_threshold < 1 and 0 < ranker.sure_threshold < 1
+    assert len(ranker.rank.weights) == len(RANK_FEATURES)
+    assert len(ranker.on_topic.weights) == len(ON_TOPIC_FEATURES)
+    assert len(ranker.sure.weights) == len(SURE_FEATURES)
+    assert len(ranker.sentence.weights) == len(SENTENCE_FEATURES)
 
 
 # ----- without the model ---------------------------------------------------------------------
@@ -407,8 +443,7 @@ def test_ask_output_and_json_carry_the_sentence(engine):
 
 
 def test_unwritable_index_folder_means_bm25_for_the_rest_with_one_warning(
-        tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+        tmp_path, hash_model, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
     folder = tmp_path / "k"
@@ -447,6 +482,7 @@ async def test_the_app_starts_the_embedder_in_post_init_and_stops_it_after_its_b
 
     model = GatedEmbedder()
     monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
     monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
     settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
                         index_dir=tmp_path / "index", semantic=True,
@@ -478,6 +514,7 @@ async def test_a_reload_stops_the_old_engines_embedder_and_starts_one_for_the_ne
 
     model = GatedEmbedder()
     monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
     monkeypatch.setattr(embed, "SMALL", 0)
     settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
                         index_dir=tmp_path / "index", semantic=True,
@@ -525,8 +562,7 @@ def test_the_model_writes_no_environment(monkeypatch):
     assert dict(os.environ) == before and model.threads == 3
 
 
-def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch, hash_model):
     monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "index", semantic=True,
                         dictionary=Path("/none"), thesaurus=Path("/none"))

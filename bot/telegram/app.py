@@ -37,10 +37,11 @@ from telegram.ext import (
 from bot import replies
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.feedback.store import QuestionLog
 from bot.indexing.loading import load_engine
 from bot.logs import add_secret
 from bot.search.engine import Engine
-from bot.telegram import handlers
+from bot.telegram import handlers, votes
 from bot.telegram.delivery import (
     NewsbotApplication,
     PatientRateLimiter,
@@ -62,9 +63,11 @@ HTTP_TIMEOUT = 5.0  # seconds to connect, send, and wait for Telegram's answer (
 
 COMMANDS = {
     "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
-           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele")],
+           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele"),
+           ("privacy", "Was ich speichere")],
     "en": [("ask", "Ask a question (in groups)"), ("sources", "The articles I know"),
-           ("help", "How to ask"), ("start", "Welcome and examples")],
+           ("help", "How to ask"), ("start", "Welcome and examples"),
+           ("privacy", "What I store")],
 }
 
 
@@ -90,13 +93,16 @@ async def post_init(application: App) -> None:
 
 
 async def post_shutdown(application: App) -> None:
-    """Stop what post_init started: the embedder (after its batch) and the engine workers.
-    The feed round's JobQueue has stopped with the Application already (after a round in
-    progress, whose reload is skipped), taking its jobs along."""
+    """Stop what post_init started: the embedder (after its batch) and the engine workers;
+    then write what waits for the question log. The feed round's JobQueue has stopped with
+    the Application already (after a round in progress, whose reload is skipped), taking its
+    jobs along."""
     state = application.bot_data
     state.feeds = None
     await stop_embedding(state)
     state.workers.shutdown(wait=False, cancel_futures=True)
+    if state.questions is not None:
+        await asyncio.to_thread(state.questions.close)
 
 
 async def reload_command(update: Update, context: Context) -> None:
@@ -162,6 +168,7 @@ def build_application(
     state.flood = FloodGate(settings.flood_limit, settings.flood_window)
     # engine work runs here, never on the event loop: a slow question delays no one else
     state.workers = ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="newsbot-engine")
+    state.questions = QuestionLog.from_settings(settings)  # None without a state folder
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     # Commands, in every chat (new messages only: an edited one is not answered again).
@@ -171,6 +178,8 @@ def build_application(
     application.add_handler(CommandHandler("sources", handlers.sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     application.add_handler(CommandHandler("reload", reload_command, filters=new))
+    application.add_handler(CommandHandler("privacy", votes.privacy, filters=new))
+    application.add_handler(CommandHandler("stats", votes.stats, filters=new))
     # Any other /command in a private chat: a hint to /help (group 1: after the known ones).
     application.add_handler(MessageHandler(
         private & new & filters.COMMAND, handlers.unknown_command), group=1)
@@ -181,9 +190,10 @@ def build_application(
     application.add_handler(MessageHandler(
         groups & text & (filters.Entity("mention") | filters.REPLY), handlers.question
     ))
-    # The "more" button (and any stale button: answered, so it stops spinning), inline mode,
-    # and everything that is not text.
+    # The "more" and vote buttons (and any stale button: answered, so it stops spinning),
+    # inline mode, and everything that is not text.
     application.add_handler(CallbackQueryHandler(handlers.more, pattern=f"^{handlers.MORE}:"))
+    application.add_handler(CallbackQueryHandler(votes.vote, pattern=f"^{votes.VOTE}:[+-]$"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_handler(MessageHandler(

@@ -1,7 +1,8 @@
 """Telegram handlers: each extracts the question, asks the engine, sends the reply.
 
 Shared state is the typed `context.bot_data` (`bot.telegram.state.BotState`): `engine`
-(swapped whole by a reload), `settings`, `flood` (the per-user FloodGate), `workers`.
+(swapped whole by a reload), `settings`, `flood` (the per-user FloodGate), `workers`,
+`questions` (the question log, or None; see `votes`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    Message,
     ReplyParameters,
     Update,
 )
@@ -27,9 +29,11 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot import replies
+from bot.feedback.asked import Asked, Outcome
 from bot.indexing.loading import example_question
 from bot.language.english import detect_language
 from bot.search.engine import Engine
+from bot.telegram import votes
 from bot.telegram.state import Context
 
 log = logging.getLogger(__name__)
@@ -67,21 +71,23 @@ def _more_button(language: str, rank: int, question: str) -> InlineKeyboardMarku
 
 def compose(
     engine: Engine, question: str, rank: int = 0, limit: int = replies.TELEGRAM_LIMIT,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The reply to a question: (HTML text, keyboard or None). Rank 0 is the best passage."""
+) -> tuple[str, InlineKeyboardMarkup | None, Asked | None]:
+    """The reply to a question: (HTML text, keyboard or None, what the question log keeps or
+    None). Rank 0 is the best passage."""
     answers = engine.ask(question, k=rank + 2)
     language = answers.language
     if len(answers.hits) <= rank:
         if rank:
-            return html.escape(replies.text("no_more", language)), None
+            return html.escape(replies.text("no_more", language)), None, None
         example = example_question(engine, language)
-        return replies.no_answer_html(engine.articles, language, example), None
+        return (replies.no_answer_html(engine.articles, language, example), None,
+                Asked.of(answers, rank))
     is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
     hit = answers.hits[rank]
     text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence, hit.text,
                                hedge=rank == 0 and answers.hedged)
     more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
-    return text, more
+    return text, votes.keyboard(more), Asked.of(answers, rank)
 
 
 async def in_worker(context: Context, work: Callable[..., T], *args: Any) -> T:
@@ -115,13 +121,14 @@ async def reply_to_question(update: Update, context: Context, question: str) -> 
         await message.reply_text(replies.text("slow_down", language))
     if wait:
         await asyncio.sleep(wait)
-    text, markup = await in_worker(
+    text, markup, asked = await in_worker(
         context, compose, context.bot_data.engine, question, 0, replies.TELEGRAM_LIMIT - len(note))
-    await message.reply_text(
+    sent = await message.reply_text(
         text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
         disable_web_page_preview=True,
     )
-    answered = markup is not None or not text.startswith(replies.text("no_answer", language))
+    votes.log_answer(context, update, sent, asked)
+    answered = asked is not None and asked.outcome is not Outcome.NONE
     log.info("question in a %s chat (%s): %s in %.0f ms", message.chat.type, language,
              "answered" if answered else "no answer", (time.perf_counter() - started) * 1000)
 
@@ -177,7 +184,7 @@ async def question(update: Update, context: Context) -> None:
 
 async def more(update: Update, context: Context) -> None:
     """Send the next-best passage for the same question as a new message, with the button;
-    the tapped answer stays as it was, without its button (works after a restart)."""
+    the tapped answer stays as it was, without its "more" button (works after a restart)."""
     query = update.callback_query
     if query is None:
         return
@@ -187,9 +194,12 @@ async def more(update: Update, context: Context) -> None:
     message = query.message
     if message is None:  # inline messages carry no button
         return
+    # the votes stay (Telegram sends no buttons of a message the bot can no longer read)
+    buttons = message.reply_markup if isinstance(message, Message) else None
     try:  # the button moves on to the next passage; a double tap finds it gone: done
         await context.bot.edit_message_reply_markup(
-            chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            chat_id=message.chat.id, message_id=message.message_id,
+            reply_markup=votes.without(buttons, f"{MORE}:"),
         )
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
@@ -199,15 +209,16 @@ async def more(update: Update, context: Context) -> None:
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
     question_text = (asked or short)[: context.bot_data.settings.max_question_chars]
-    text, markup = await in_worker(context, compose, context.bot_data.engine, question_text,
-                                   rank)
-    await context.bot.send_message(  # quoting the question, so the next tap can read it whole
+    text, markup, shown = await in_worker(context, compose, context.bot_data.engine,
+                                          question_text, rank)
+    sent = await context.bot.send_message(  # quoting the question: the next tap reads it whole
         message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
         disable_web_page_preview=True,
         message_thread_id=getattr(message, "message_thread_id", None),
         reply_parameters=ReplyParameters(original.message_id, allow_sending_without_reply=True)
         if original else None,
     )
+    votes.log_answer(context, update, sent, shown)
 
 
 async def inline_query(update: Update, context: Context) -> None:
@@ -228,6 +239,7 @@ async def inline_query(update: Update, context: Context) -> None:
         ],
         cache_time=60, is_personal=True,  # the hint and labels follow the user's language
     )
+    votes.log_inline(context, update, results)
 
 
 async def not_text(update: Update, context: Context) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job, JobQueue
 
 from bot.config import Settings
+from bot.feedback.store import QuestionLog
 from bot.indexing.embed import Filler
 from bot.search.engine import Engine
 from bot.telegram.flood import FloodGate
@@ -32,6 +33,7 @@ class BotState:
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)  # one reload at a time
     embedding: Filler | None = None  # the background embedder of `engine`'s missing vectors
     feeds: Job[Any] | None = None  # the repeating feed round, when feeds are configured
+    questions: QuestionLog | None = None  # the question log (None: no state folder)
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotState]
