@@ -17,8 +17,10 @@ The holdout (tests/holdout) is never used here: `make eval` measures what the fi
    holding a gold phrase is the target.
 5. On topic or not: a logistic regression on question-level evidence. On topic: answerable
    and "missing" questions at home; off topic: "offtopic" questions and every question away.
-   Each kind weighs as a share of its own set. The threshold keeps the most on-topic
-   questions while at least ON_TOPIC_SILENT of the off-topic ones get no answer.
+   Each kind weighs as a share of its own set. Its threshold, and the share of the question's
+   words a passage must hold to count as on topic whatever the model says (`covered`), are
+   chosen together: the most on-topic questions kept while at least ON_TOPIC_SILENT of the
+   off-topic ones get no answer.
 6. Sure or not: a logistic regression on the shown answer's evidence, over on-topic
    questions at home. Sure: the shown answer holds a gold phrase. Not sure: it does not,
    "missing" questions, and every answerable question asked again with its gold article
@@ -58,6 +60,7 @@ from bot.search.fusion import (
     SURE_FEATURES,
     Candidates,
     Linear,
+    covered,
     on_topic_features,
     rank_features,
     sure_features,
@@ -302,8 +305,18 @@ def fit(rows: list[Row], analyze: dict[str, object]) -> dict:
     on_topic = fit_logistic(x, y, v)
     p = probability(on_topic, x)
     negative = y == 0
-    on_topic_threshold = pick_threshold(p, y, v, lambda t: (
-        (v * (p < t) * negative).sum() / (v * negative).sum() >= ON_TOPIC_SILENT))
+    # the lexical clause's share and the model's threshold together: the most on-topic
+    # questions kept while ON_TOPIC_SILENT of the off-topic ones stay silent
+    best = (-1.0, 0.98, 9.0)
+    for share in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 9.0):
+        lexical = np.array([covered(r.c, share) for r in rows])
+        for t in np.linspace(0.02, 0.98, 97):
+            on = (p >= t) | lexical
+            silent = (v * ~on * negative).sum() / (v * negative).sum()
+            kept = (v * on * ~negative).sum() / (v * ~negative).sum()
+            if silent >= ON_TOPIC_SILENT and kept > best[0]:
+                best = (kept, round(float(t), 3), share)
+    _, on_topic_threshold, on_topic_coverage = best
     # 6. sure
     examples: list[tuple[np.ndarray, bool, str]] = []
     for r in home:
@@ -334,8 +347,15 @@ def fit(rows: list[Row], analyze: dict[str, object]) -> dict:
 
     sure_threshold = pick_threshold(sp, sy, sv, sure_ok)
     return {"rank": rank, "companion_depth": depth, "sentence": sentence, "on_topic": on_topic,
-            "on_topic_threshold": on_topic_threshold, "sure": sure,
+            "on_topic_threshold": on_topic_threshold, "on_topic_coverage": on_topic_coverage,
+            "sure": sure,
             "sure_threshold": sure_threshold}
+
+
+def on_topic(model: dict, r: Row) -> bool:
+    """The off-topic decision as the engine takes it."""
+    return bool(probability(model["on_topic"], on_topic_features(r.c))
+                >= model["on_topic_threshold"] or covered(r.c, model["on_topic_coverage"]))
 
 
 def report(rows: list[Row], model: dict, label: str) -> None:
@@ -352,9 +372,7 @@ def report(rows: list[Row], model: dict, label: str) -> None:
             right = shown_n = sure_n = sure_right = 0
             for r in answer:
                 s = show(r, model["rank"], model["companion_depth"])
-                on = probability(model["on_topic"], on_topic_features(r.c)) >= \
-                    model["on_topic_threshold"]
-                if s is None or not on:
+                if s is None or not on_topic(model, r):
                     continue
                 shown_n += 1
                 right += s.right
@@ -363,11 +381,9 @@ def report(rows: list[Row], model: dict, label: str) -> None:
                 sure_right += sure and s.right
             away = [r for r in rows if r.set == name and r.query.language == lang
                     and (not r.home or r.kind == "offtopic")]
-            silent = np.mean([probability(model["on_topic"], on_topic_features(r.c))
-                              < model["on_topic_threshold"] for r in away]) if away else np.nan
+            silent = np.mean([not on_topic(model, r) for r in away]) if away else np.nan
             miss = [r for r in mine if r.kind == "missing"]
-            hedged = np.mean([not (probability(model["on_topic"], on_topic_features(r.c))
-                                   >= model["on_topic_threshold"]
+            hedged = np.mean([not (on_topic(model, r)
                                    and (s := show(r, model["rank"], model["companion_depth"]))
                                    and probability(model["sure"], s.sure_x)
                                    >= model["sure_threshold"]) for r in miss]) if miss else np.nan
@@ -406,11 +422,13 @@ def main() -> int:
         "sentence_features": list(SENTENCE_FEATURES), "sentence": model["sentence"].to_json(),
         "on_topic_features": list(ON_TOPIC_FEATURES), "on_topic": model["on_topic"].to_json(),
         "on_topic_threshold": model["on_topic_threshold"],
+        "on_topic_coverage": model["on_topic_coverage"],
         "sure_features": list(SURE_FEATURES), "sure": model["sure"].to_json(),
         "sure_threshold": model["sure_threshold"],
     }, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}: companion depth {model['companion_depth']}, on-topic threshold "
-          f"{model['on_topic_threshold']}, sure threshold {model['sure_threshold']}")
+          f"{model['on_topic_threshold']} (or a passage covering {model['on_topic_coverage']}), "
+          f"sure threshold {model['sure_threshold']}")
     return 0
 
 

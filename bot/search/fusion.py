@@ -10,7 +10,8 @@ holds the kind of answer the question asks for (`answer_type`), and its article'
 (how many of the candidates come from the same article, how near the article's best cosine is
 to the question's best, whether it is the article's best, whether it is the lead). A linear
 model over them ranks the candidates (a conditional logit: softmax over one question's
-candidates, McFadden 1973). Two logistic models decide: `on_topic` over question-level
+candidates, McFadden 1973). Two logistic models decide (the first with a lexical clause: a
+passage holding a fitted share of the question's words): `on_topic` over question-level
 evidence (the best cosines, their lead over the question's baseline — its mean cosine to a
 fixed set of unrelated news sentences, so the same in a one-article knowledge base as in an
 archive — and the best coverage), `sure` over the best candidate's evidence.
@@ -126,6 +127,13 @@ def sure_features(c: Candidates, x: np.ndarray, fused: np.ndarray, at: int,
                      float(c.english)])
 
 
+def covered(c: Candidates, share: float) -> bool:
+    """The lexical clause of the off-topic decision: a passage holds at least `share` of the
+    question's IDF-weighted words, two of them at least (names the news mentions: "Wer ist
+    Kevin Mayer?"). A share above 1 turns it off."""
+    return bool(((c.coverage >= share) & (c.matched >= 2)).any())
+
+
 def logistic(z: float) -> float:
     """The logistic function, safe for any z."""
     return float(1 / (1 + np.exp(-np.clip(z, -50, 50))))
@@ -161,6 +169,7 @@ class Decision:
     fused: np.ndarray  # each candidate's fused score
     on_topic: bool  # the news speaks of what the question asks about
     sure: bool  # … and the best candidate is the answer
+    relevant: np.ndarray  # per candidate: the sure model says yes with no lead (later answers)
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,7 @@ class Ranker:
     rank: Linear
     on_topic: Linear
     on_topic_threshold: float  # answer at all when the probability reaches it
+    on_topic_coverage: float  # … or when a passage holds this share of the question (2+ words)
     sure: Linear
     sure_threshold: float  # answer without a hedge when the probability reaches it
     sentence: Linear  # scores the shown passages' sentences: the best is marked
@@ -186,14 +196,17 @@ class Ranker:
         """Rank the candidates and take both decisions about the best."""
         order, fused, x = self.order(c)
         if not len(c):
-            return Decision(order, fused, False, False)
+            return Decision(order, fused, False, False, np.zeros(0, bool))
         top = int(order[0])
         lead = float(fused[top] - fused[order[1]]) if len(order) > 1 else 1.0
         on_topic = logistic(float(self.on_topic(on_topic_features(c)))) >= \
-            self.on_topic_threshold
+            self.on_topic_threshold or covered(c, self.on_topic_coverage)
         sure = on_topic and logistic(float(self.sure(sure_features(c, x, fused, top, lead)))) \
             >= self.sure_threshold
-        return Decision(order, fused, on_topic, sure)
+        # a later answer ("more") is offered while the sure model, as if tied, says yes
+        flat = np.array([sure_features(c, x, fused, at, 0.0) for at in range(len(c))])
+        relevant = 1 / (1 + np.exp(-np.clip(self.sure(flat), -50, 50))) >= self.sure_threshold
+        return Decision(order, fused, on_topic, sure, relevant)
 
     @classmethod
     def load(cls, path: Path = RANKER_FILE, model: str | None = None) -> Ranker:
@@ -210,6 +223,7 @@ class Ranker:
             raise ValueError(f"{path} was fitted for the embedding model {data.get('model')!r}, "
                              f"not {model!r}: run `make fit`")
         return cls(Linear.from_json(data["rank"]), Linear.from_json(data["on_topic"]),
-                   float(data["on_topic_threshold"]), Linear.from_json(data["sure"]),
+                   float(data["on_topic_threshold"]), float(data["on_topic_coverage"]),
+                   Linear.from_json(data["sure"]),
                    float(data["sure_threshold"]), Linear.from_json(data["sentence"]),
                    int(data["companion_depth"]), str(data.get("model", "")))
