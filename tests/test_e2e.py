@@ -293,7 +293,8 @@ def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, ap
     assert "<b>Kevin</b> <b>Mayer</b>" in by_ask["text"] and SOURCE in by_ask["text"]
     assert "<b>Satya</b> <b>Nadella</b>" in by_mention["text"]
     bots_answer = api._messages[(group, max(m for c, m in api._messages if c == group))]
-    replied = api.message("Und wer ist Nadella?", reply_to_message=bots_answer, **kw)
+    replied = api.message("Was sagt Satya Nadella zu Tiktok?", reply_to_message=bots_answer,
+                          **kw)
     assert "<b>Nadella</b>" in answer_to(api, replied)["text"]
     # SIGTERM: the bot handles every update it fetched before it exits, so an answer to an
     # ignored message could not arrive later (the next test starts it again)

@@ -71,6 +71,8 @@ BLOCKED = {
     ("Wem gehört Tiktok?", "shipped"), ("Wem gehört Tiktok?", "team"),
     ("Who owns TikTok?", "shipped"), ("Who owns TikTok?", "team"),
     ("Bis wann soll der Deal stehen?", "shipped"), ("Bis wann soll der Deal stehen?", "team"),
+    ("Wer will Tiktok kaufen?", "archive"), ("Wer kauft Tiktok?", "archive"),
+    ("Wem gehört Tiktok?", "archive"), ("Bis wann soll der Deal stehen?", "archive"),
 }
 CASES = [
     pytest.param(question, gold, where, id=f"{question}-{where}",

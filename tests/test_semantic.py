@@ -81,7 +81,7 @@ def _ranker(threshold: float = 0.5) -> Ranker:
     """Rank by sentence cosine alone; on topic when the best sentence's cosine exceeds 0.5
     (at `threshold` 0.5), then always sure; the answering sentence: the nearest."""
     return Ranker(_linear(RANK_FEATURES, "sentence_cos"),
-                  _linear(ON_TOPIC_FEATURES, "sentence_cos", 40.0, -20.0), threshold,
+                  _linear(ON_TOPIC_FEATURES, "sentence_cos", 40.0, -20.0), threshold, 9.0,
                   _linear(SURE_FEATURES, "cos", 0.0, 20.0), 0.5,
                   _linear(SENTENCE_FEATURES, "cos"), model="hash-test")
 
