@@ -18,6 +18,7 @@ from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
 from bot.indexing.storage import build_and_save
 from bot.search.engine import Engine
+from bot.text import clean_question
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -28,10 +29,30 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
         yield line.rstrip("\n")
 
 
+def _tolerant_streams() -> None:
+    """Invalid UTF-8 on stdin becomes U+FFFD (not an exception that loses the rest), and
+    nothing printed can fail on an odd character."""
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "replace")):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=errors)
+
+
+def _question(text: str, settings: Settings) -> str:
+    """A question as every channel takes it (`bot.text.clean_question`); a cut is said on
+    stderr, as Telegram says it in the reply."""
+    question, cut = clean_question(text, settings.max_question_chars)
+    if cut:
+        print(f"newsbot: the question was cut to its first {settings.max_question_chars} "
+              "characters (NEWSBOT_MAX_QUESTION_CHARS)", file=sys.stderr, flush=True)
+    return question
+
+
 def ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer each question given, or each line of stdin as it comes."""
+    _tolerant_streams()
     engine = load_engine(settings, announce=_announce, vectors="saved")
-    for question in _questions(args):
+    for asked in _questions(args):
+        question = _question(asked, settings)
         answers = engine.ask(question, k=args.top)
         if args.json:
             print(replies.json_answers(answers), flush=True)
@@ -74,13 +95,14 @@ def _line_editing() -> None:
 def chat(settings: Settings, args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal over the same answers as the bot.
     Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
+    _tolerant_streams()
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
     try:
         engine = load_engine(settings, announce=_announce)
         _line_editing()
         print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
         print()
-        converse(engine, input, print)
+        converse(engine, lambda prompt: _question(input(prompt), settings), print)
     except (KeyboardInterrupt, EOFError):
         print()
     print(BYE)
@@ -137,7 +159,8 @@ def _announce(message: str) -> None:
 
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     """Score a question set; with --sweep, also for a range of abstention thresholds."""
-    questions = read_questions(args.questions)
+    questions = [{**item, "q": clean_question(item["q"], settings.max_question_chars)[0]}
+                 for item in read_questions(args.questions)]
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
     if args.sweep:  # the threshold of whichever abstention rule answers

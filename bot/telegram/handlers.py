@@ -29,6 +29,7 @@ from telegram.ext import CommandHandler, ContextTypes
 from bot import replies
 from bot.indexing.loading import example_question
 from bot.language.english import detect_language
+from bot.text import clean_question
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,8 +104,8 @@ async def reply_to_question(
         await message.reply_text(replies.text("empty", language, example=example))
         return
     note = ""
-    if len(question) > settings.max_question_chars:
-        question = question[: settings.max_question_chars]
+    question, cut = clean_question(question, settings.max_question_chars)
+    if cut:
         note = "\n\n" + html.escape(
             replies.text("cut", language, limit=settings.max_question_chars)
         )
@@ -186,11 +187,12 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-        raise
+        log.info("could not remove the tapped button (%s); sending the next answer", exc)
     # The question asked (full, when Telegram still shows it), else its start in the data.
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
-    question_text = (asked or short)[: context.bot_data["settings"].max_question_chars]
+    limit = context.bot_data["settings"].max_question_chars
+    question_text, _ = clean_question(asked or short, limit)
     text, markup = await in_worker(context, compose, context, question_text, rank)
     await context.bot.send_message(  # quoting the question, so the next tap can read it whole
         message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
@@ -203,7 +205,8 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Offer the best passages as inline results; a hint for an empty query."""
-    text = update.inline_query.query.strip()[: context.bot_data["settings"].max_question_chars]
+    text, _ = clean_question(update.inline_query.query.strip(),
+                             context.bot_data["settings"].max_question_chars)
     engine = context.bot_data["engine"]
     results = await in_worker(context, replies.inline_results, engine, text, _language(update))
     await update.inline_query.answer(
