@@ -37,7 +37,7 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import ConfigError, NewsbotError
 from bot.indexing.loading import load_engine
-from bot.knowledge.feeds import fetch_round
+from bot.knowledge.feeds import run_round
 from bot.logs import add_secret
 from bot.telegram import handlers
 from bot.telegram.delivery import (
@@ -82,7 +82,7 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stop following the feeds (a round in progress finishes in its thread, unused)."""
+    """Stop following the feeds (a round in progress is cut short: its requests end now)."""
     task = application.bot_data.pop("feeds", None)
     if task is not None:
         task.cancel()
@@ -100,7 +100,7 @@ async def follow_feeds(application: Application) -> None:
     while True:
         started = time.monotonic()
         try:
-            result = await asyncio.to_thread(fetch_round, settings.knowledge_dir, settings.feeds)
+            result = await run_round(settings.knowledge_dir, settings.feeds)  # cancellable
         except Exception:  # noqa: BLE001 — a failed round changes nothing
             log.exception("feed round failed; trying again in %.0f s", settings.feed_interval)
         else:
