@@ -23,6 +23,7 @@ from bot.search.embedding import load_embedder
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
 from bot.search.semantic import Semantic, fill
+from bot.search.vectorcheck import damaged_vectors, discard
 from bot.search.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,11 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
                     "(%s)", vectors_dir(settings), exc.strerror or exc)
         return None
     engine.semantic = Semantic(embedder, engine.index.passages, store)
+    if problem := damaged_vectors(engine.semantic, store):  # never serve garbage silently
+        log.warning("%s; embedding them anew", problem)
+        discard(store.folder)
+        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
+        engine.semantic = Semantic(embedder, engine.index.passages, store)
     engine.ranker = ranker
     return store
 
