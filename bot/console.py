@@ -16,7 +16,8 @@ from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
-from bot.indexing.storage import build_and_save
+from bot.indexing.lock import writer_lock
+from bot.indexing.storage import build_and_save, is_current, open_index, remove_leftovers
 from bot.search.engine import Engine
 from bot.text import clean_question
 
@@ -181,20 +182,32 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def index_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Analyse the knowledge folder once and save the index next to it."""
+    """Analyse the knowledge folder once and save the index next to it, then embed; one run
+    at a time per index (a second waits, then finds the work done)."""
     target = settings.saved_index_dir
-    try:  # before the analysis, which can take a minute: fail at once on a bad folder
-        target.parent.mkdir(parents=True, exist_ok=True)
-        probe = target.with_name(target.name + ".probe")
-        probe.mkdir(exist_ok=True)
-        probe.rmdir()
-        engine = build_and_save(settings, progress=True)
+    try:
+        with writer_lock(target, _announce) as waited:
+            remove_leftovers(target)
+            # before the analysis, which can take a minute: fail at once on a bad folder
+            probe = target.with_name(f"{target.name}.probe-{os.getpid()}")
+            probe.mkdir(exist_ok=True)
+            probe.rmdir()
+            if waited and is_current(settings.knowledge_dir, target):
+                engine = open_index(settings)  # the other run saved just this
+            else:
+                engine = build_and_save(settings, progress=True)
+            _embed(settings, engine, args)
     except OSError as exc:
         raise NewsbotError(
             f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "
             "to a folder this user can write"
         ) from None
-    # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
+    return 0
+
+
+def _embed(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    """Then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is
+    done."""
     store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
     if store is not None:
         try:
@@ -202,7 +215,6 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
                                f"({exc.strerror or exc}); the lexical index is saved") from None
-    return 0
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

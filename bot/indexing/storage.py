@@ -71,9 +71,33 @@ def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[i
 
 def save(engine: Engine, folder: Path, target: Path) -> None:
     """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # this run's own
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    try:
+        _write(engine, folder, target, tmp)
+    except BaseException:  # a full disk, Ctrl-C: leave nothing behind that needs space
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
+        os.replace(target / "vectors", tmp / "vectors")
+    old = target.with_name(f"{target.name}.old-{os.getpid()}")  # swap: never missing
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(target: Path) -> None:
+    """Remove the temporary folders of saves that were killed (call it holding the lock)."""
+    for path in target.parent.glob(f"{target.name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in target.parent.glob(f"{target.name}.old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(engine: Engine, folder: Path, target: Path, tmp: Path) -> None:
     index = engine.index
     for name in ARRAYS:
         np.save(tmp / f"{name}.npy", getattr(index, name))
@@ -96,14 +120,6 @@ def save(engine: Engine, folder: Path, target: Path) -> None:
         "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
         "checksums": checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file())),
     })
-    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
-        os.replace(target / "vectors", tmp / "vectors")
-    old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_json(path: Path, value: object) -> None:
