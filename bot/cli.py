@@ -85,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "then embed its passages (resumable)"))
     index.add_argument("--no-vectors", action="store_true",
                        help="save the lexical index only; the passages are embedded later")
-    with_knowledge(sub.add_parser(
-        "fetch", help="one round over the news feeds (NEWSBOT_FEEDS): save new articles"))
+    with_knowledge(command("fetch", "one round over the news feeds (NEWSBOT_FEEDS): save new "
+                           "articles, one warning line per failure, then one summary line"))
     bench = command("bench", "the scale benchmark (benchmarks/bench.py, `make bench`)")
     bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000,1000000",
                        help="passage counts, a,b,c (as `make bench`)")
@@ -137,7 +137,7 @@ def _main(args: argparse.Namespace) -> int:
             settings = replace(settings, knowledge_dir=args.knowledge)
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench")
-        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
+        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"), console=quiet)
         if command == "bench":
             return _bench(args)
         if command == "fetch":

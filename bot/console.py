@@ -70,11 +70,13 @@ GREETING = (
 HELP = {
     "de": "Schreiben Sie Ihre Frage, auf Deutsch oder Englisch. Ich antworte mit der "
           "passendsten Textstelle und ihrer Quelle; „mehr“ zeigt die nächste.\n"
-          "/sources (/quellen) zeigt die Artikel, die ich kenne; /start die Begrüßung; "
+          "/sources (/quellen) zeigt die Artikel, die ich kenne; /reload liest den "
+          "Wissensordner neu; /start die Begrüßung; "
           "Strg-D oder „quit“ beendet.",
     "en": "Type your question, in German or English. I answer with the best passage of the "
           "news and its source; “more” shows the next one.\n/sources lists the articles I "
-          "know; /start the welcome; Ctrl-D or “quit” leaves.",
+          "know; /reload reads the knowledge folder again; /start the welcome; Ctrl-D or "
+          "“quit” leaves.",
 }
 BYE = "Tschüss — bye!"
 
@@ -103,15 +105,26 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
         _line_editing()
         print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
         print()
-        converse(engine, lambda prompt: _question(input(prompt), settings), print)
+        converse(engine, lambda prompt: _question(input(prompt), settings), print,
+                 lambda old: _reload(settings, old))
     except (KeyboardInterrupt, EOFError):
         print()
     print(BYE)
     return 0
 
 
-def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None]) -> None:
-    """The chat loop: questions, 'mehr'/'more', and the bot's commands, until EOF or 'quit'."""
+def _reload(settings: Settings, old: Engine) -> Engine:
+    """The knowledge folder read again (new articles, e.g. from `newsbot fetch`), as the bot's
+    /reload does; the dictionary is kept."""
+    engine = load_engine(settings, with_dictionary=False, announce=_announce)
+    engine.dictionary = old.dictionary
+    return engine
+
+
+def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None],
+             reload: Callable[[Engine], Engine] | None = None) -> None:
+    """The chat loop: questions, 'mehr'/'more', the bot's commands and /reload (when given),
+    until EOF or 'quit'."""
     pending: list = []
     language = "de"
     while True:
@@ -119,6 +132,14 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
         lowered = question.lower()
         if lowered in {"quit", "exit", "tschüss", "bye", "/quit", "/exit"}:
             return
+        if lowered == "/reload" and reload is not None:
+            try:
+                engine, pending = reload(engine), []
+            except NewsbotError as exc:
+                say(f"Reload failed, still answering from the old index: {exc}")
+                continue
+            say(f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages.")
+            continue
         if lowered in {"mehr", "more", "weiter", "next"}:
             say(_one(pending.pop(0), language) if pending else replies.text("no_more", language))
             continue

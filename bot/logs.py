@@ -35,13 +35,23 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr through the redacting formatter; quiet the HTTP libraries."""
+class ConsoleFormatter(RedactingFormatter):
+    """For the console commands: `newsbot: warning: …` like every other line they print."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord({**record.__dict__, "levelname": record.levelname.lower()})
+        return super().format(record)
+
+
+def setup_logging(level: str = "INFO", console: bool = False) -> None:
+    """Log to stderr through the redacting formatter; quiet the HTTP libraries. `console`:
+    lines like the console commands' own (`newsbot: warning: …`), without time and module."""
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(ConsoleFormatter("newsbot: %(levelname)s: %(message)s") if console
+                         else RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -1,0 +1,75 @@
+"""The first hour, tried as a new user would (issue 21): the console says what it is doing in
+its own `newsbot:` lines, a running chat can /reload, and every command has a description."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from test_cli import TIMEOUT
+from test_cli import env as cli_env
+
+from bot.config import Settings
+from bot.console import _reload, converse
+from bot.indexing.loading import load_engine
+
+NEW_ARTICLE = ("title: Seilbahn für Ulmenau\ndate: 2025-06-03\n\nDer Stadtrat von Ulmenau hat den "
+               "Bau einer Seilbahn beschlossen. Sie soll ab 2027 bis zu 3000 Fahrgäste pro Stunde "
+               "über den Fluss befördern.\n")
+
+
+@pytest.fixture
+def env(tmp_path, knowledge_copy):
+    return {**cli_env.__wrapped__(tmp_path), "NEWSBOT_KNOWLEDGE_DIR": str(knowledge_copy)}
+
+
+def _run(env, *args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, env=env,
+                          capture_output=True, text=True, cwd=env["HOME"], timeout=TIMEOUT)
+
+
+def test_a_running_chat_reloads_and_sees_a_new_article(knowledge_copy, tmp_path):
+    settings = Settings(knowledge_dir=knowledge_copy, cache_dir=tmp_path / "cache",
+                        dictionary=tmp_path / "none", thesaurus=tmp_path / "none")
+    engine = load_engine(settings, with_dictionary=False)
+    said: list[str] = []
+
+    def lines():
+        yield "Wie viele Fahrgäste soll die Seilbahn befördern?"
+        (knowledge_copy / "seilbahn.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        yield "/reload"
+        yield "Wie viele Fahrgäste soll die Seilbahn befördern?"
+        yield "quit"
+
+    typed = lines()
+    converse(engine, lambda prompt: next(typed), said.append, lambda old: _reload(settings, old))
+    assert not any("3000 Fahrgäste" in line for line in said[:-2])
+    assert said[-2].startswith("Reloaded: 5 articles, ")
+    assert "3000 Fahrgäste" in said[-1]
+
+
+def test_the_console_says_a_stale_index_in_its_own_words(env, knowledge_copy):
+    assert _run(env, "index", "--no-vectors").returncode == 0
+    (knowledge_copy / "seilbahn.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    done = _run(env, "ask", "Wer will Tiktok kaufen?")
+    assert done.returncode == 0
+    [line] = [x for x in done.stderr.splitlines() if "out of date" in x]
+    assert line.startswith("newsbot: warning: the saved index in ")
+
+
+def test_the_first_parse_of_the_thesaurus_is_said(env, tmp_path):
+    thesaurus = tmp_path / "thesaurus.txt"
+    thesaurus.write_text("Kauf;Erwerb;Anschaffung\nkaufen;erwerben\n", encoding="utf-8")
+    env = {**env, "NEWSBOT_THESAURUS": str(thesaurus)}
+    first = _run(env, "ask", "Wer will Tiktok kaufen?")
+    assert "newsbot: preparing the German thesaurus (first start only) …" in first.stderr
+    again = _run(env, "ask", "Wer will Tiktok kaufen?")
+    assert "thesaurus" not in again.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "eval", "run", "index", "fetch", "bench"])
+def test_every_command_has_a_description(env, command):
+    done = _run(env, command, "--help")
+    assert done.returncode == 0
+    assert done.stdout.split("\n\n")[1].strip()  # the paragraph after the usage line
