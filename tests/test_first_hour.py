@@ -73,3 +73,15 @@ def test_every_command_has_a_description(env, command):
     done = _run(env, command, "--help")
     assert done.returncode == 0
     assert done.stdout.split("\n\n")[1].strip()  # the paragraph after the usage line
+
+
+def test_lxml_html_clean_is_declared_for_older_pips():
+    """pip 23 (Debian 12) does not pull it in through lxml[html_clean]: trafilatura → justext
+    then fails at import with "lxml.html.clean module is now a separate project"."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    assert any(d.startswith("lxml_html_clean") for d in dependencies)
+    import lxml_html_clean  # noqa: F401 — installed, as declared
