@@ -1,10 +1,12 @@
 """A polite, careful HTTP client for feeds and article pages.
 
 It says who it is (User-Agent with newsbot's version), sends conditional requests when it has
-an ETag or Last-Modified, waits a bounded time, follows a bounded number of redirects, sends at
-most a few requests to one host at once, fetches only http(s), and stops reading a response at
-a size cap, counting decompressed bytes (a gzip bomb stops at the cap, it never fills memory).
-Every failure is a FetchError with a one-line reason.
+an ETag or Last-Modified, gives each request one deadline over connecting, headers, body and
+redirects (a watchdog hangs up; `cancel` hangs up every request at once), follows a bounded
+number of redirects itself, checking each hop (`bot.knowledge.safety`: the feed's own host or
+public addresses only), sends at most a few requests to one host at once, fetches only
+http(s), and stops reading a response at a size cap, counting decompressed bytes (a gzip bomb
+stops at the cap, it never fills memory). Every failure is a FetchError with a one-line reason.
 """
 
 from __future__ import annotations
