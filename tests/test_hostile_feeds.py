@@ -128,7 +128,8 @@ def test_links_to_the_feeds_own_host_pass_others_must_be_public():
     check_url("http://127.0.0.1:8080/artikel", "127.0.0.1")  # the feed's own host
     check_url("http://intranet.local/x", None)  # the operator's own setting
     for url in ("http://10.0.0.1/admin", "http://localhost:1/x", "http://[::1]/x",
-                "http://169.254.169.254/latest/meta-data/"):
+                "http://169.254.169.254/latest/meta-data/", "http://2130706433/x",
+                "http://0x7f.1/x", "http://[::ffff:192.168.0.1]/x"):
         with pytest.raises(RefusedAddress, match="not a public address"):
             check_url(url, "news.example")
 
