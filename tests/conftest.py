@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated environment for every test and one engine over tests/knowledge."""
+"""Shared fixtures: an isolated environment for every test, one engine over tests/knowledge,
+and the local Bot API stand-in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
+from fake_botapi import FakeBotAPI
 
+# The embedding model's thread count is read once per process (see bot/search/embedding.py);
+# the test edge sets it, as `bot.cli` does for the real commands: one, on a shared machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"
@@ -35,7 +41,7 @@ def restore_logging():
     """Undo what `setup_logging` does to the root and HTTP loggers."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    names = ("httpx", "httpcore", "hpack", "tornado.access")
+    names = ("httpx", "httpcore", "hpack", "tornado.access", "apscheduler")
     levels = {name: logging.getLogger(name).level for name in names}
     yield
     for handler in list(root.handlers):
@@ -47,6 +53,14 @@ def restore_logging():
     root.setLevel(level)
     for name, old in levels.items():
         logging.getLogger(name).setLevel(old)
+
+
+@pytest.fixture
+def api(request):
+    """The local Bot API stand-in, for the test module's TOKEN (each file its own, so a
+    leaked token in a log names the test that leaked it)."""
+    with FakeBotAPI(getattr(request.module, "TOKEN", "123456:TEST-fake-token")) as fake:
+        yield fake
 
 
 @pytest.fixture(scope="session")

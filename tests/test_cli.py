@@ -19,7 +19,7 @@ KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url",
-               "sentence"}
+               "sentence", "passages"}
 TIMEOUT = 60
 
 
@@ -140,7 +140,8 @@ def test_ask_stdin_answers_each_line_as_it_comes(env):
         timer.cancel()
         process.kill()
     assert json.loads(first)["question"] == "Wer will Tiktok kaufen?"
-    assert json.loads(second) == {"question": "asdf", "language": "de", "answers": []}
+    assert json.loads(second) == {"question": "asdf", "language": "de", "sure": False,
+                                 "answers": []}
 
 
 def test_knowledge_from_environment(env, knowledge_copy):
@@ -179,13 +180,14 @@ def test_eval_prints_scores_per_language(env):
     result = newsbot(env, "eval", str(QUESTIONS))
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["lang", "n", "R@1", "MRR@3", "off", "abstain", "ranked@1"]
+    assert header.split() == ["lang", "n", "R@1", "sure", "sure✓", "hedged", "MRR@3", "off",
+                              "silent", "miss", "miss¬sure", "ranked@1"]
     table = {row.split()[0]: row.split()[1:] for row in rows if row[:3] in ("de ", "en ", "all")}
     assert {"de", "all"} <= set(table)
     for values in table.values():
         assert 0.0 <= float(values[1]) <= 1.0  # R@1
-        assert 0.0 <= float(values[2]) <= 1.0  # MRR@3
-        assert 0.0 <= float(values[4]) <= 1.0  # abstention
+        assert 0.0 <= float(values[5]) <= 1.0  # MRR@3
+        assert 0.0 <= float(values[7]) <= 1.0  # silent on off-topic questions
     assert float(table["de"][1]) >= 0.3  # many German questions are answered right
 
 

@@ -12,7 +12,7 @@ from test_cli import TIMEOUT
 from test_cli import env as cli_env
 
 from bot.config import Settings
-from bot.console import _reload, converse
+from bot.console import _Embedding, _reload, converse
 from bot.indexing.loading import load_engine
 
 NEW_ARTICLE = ("title: Seilbahn für Ulmenau\ndate: 2025-06-03\n\nDer Stadtrat von Ulmenau hat den "
@@ -44,7 +44,12 @@ def test_a_running_chat_reloads_and_sees_a_new_article(knowledge_copy, tmp_path)
         yield "quit"
 
     typed = lines()
-    converse(engine, lambda prompt: next(typed), said.append, lambda old: _reload(settings, old))
+    embedding = _Embedding()  # the chat's background embedder, stopped around the reload
+    try:
+        converse(engine, lambda prompt: next(typed), said.append,
+                 lambda old: _reload(settings, old, embedding))
+    finally:
+        embedding.stop()
     assert not any("3000 Fahrgäste" in line for line in said[:-2])
     assert said[-2].startswith("Reloaded: 5 articles, ")
     assert "3000 Fahrgäste" in said[-1]

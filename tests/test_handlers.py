@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from types import SimpleNamespace
 
 import pytest
 from conftest import KNOWLEDGE
@@ -66,12 +65,8 @@ def button_data(params: dict) -> str | None:
 
 # ----- compose(): pure, over the shared engine -----------------------------------------------
 
-def _context(engine) -> SimpleNamespace:
-    return SimpleNamespace(bot_data={"engine": engine})
-
-
 def test_compose_relevant_question_gives_html_and_button(engine):
-    text, markup = handlers.compose(_context(engine), QUESTION)
+    text, markup = handlers.compose(engine, QUESTION)
     best = engine.ask(QUESTION, k=2).hits[0].passage
     assert_telegram_html(text)
     assert plain(text) == f"{best.text}\n\n{SOURCE}"
@@ -84,7 +79,7 @@ def test_compose_relevant_question_gives_html_and_button(engine):
 
 
 def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
-    text, markup = handlers.compose(_context(engine), OFF_TOPIC)
+    text, markup = handlers.compose(engine, OFF_TOPIC)
     assert markup is None
     assert_telegram_html(text)
     assert text.startswith(replies.text("no_answer", "de"))
@@ -95,7 +90,7 @@ def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
 
 
 def test_compose_single_relevant_passage_has_no_button(engine):
-    text, markup = handlers.compose(_context(engine), ONE_HIT)
+    text, markup = handlers.compose(engine, ONE_HIT)
     assert markup is None and "<b>Kevin</b> <b>Mayer</b>" in text
 
 
@@ -103,14 +98,14 @@ def test_compose_single_relevant_passage_has_no_button(engine):
 def test_compose_rank_beyond_hits_says_nothing_more(engine, rank):
     hits = engine.ask(ONE_HIT, k=60).hits
     assert len(hits) == 1
-    text, markup = handlers.compose(_context(engine), ONE_HIT, rank)
+    text, markup = handlers.compose(engine, ONE_HIT, rank)
     assert (text, markup) == (replies.text("no_more", "de"), None)
 
 
 def test_compose_pages_through_all_relevant_passages(engine):
     hits = engine.ask(QUESTION, k=10).hits
     assert len(hits) == 3
-    pages = [handlers.compose(_context(engine), QUESTION, rank) for rank in range(3)]
+    pages = [handlers.compose(engine, QUESTION, rank) for rank in range(3)]
     assert [plain(t).split("\n\n")[0] for t, _ in pages] == [h.passage.text for h in hits]
     assert [button_data({"reply_markup": m.to_dict()}) if m else None for _, m in pages] == [
         f"more:1:{QUESTION}", f"more:2:{QUESTION}", None]
@@ -151,12 +146,6 @@ def test_question_of_strips_command_and_mention(text, expected):
 # ----- the Application, fed updates in-process ------------------------------------------------
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
 
 
 def _settings(api: FakeBotAPI, **changes) -> Settings:

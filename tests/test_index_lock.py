@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from test_cli import TIMEOUT
 from test_cli import env as cli_env
 
 from bot.config import Settings
-from bot.indexing import storage
+from bot.indexing import storage, updates
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def test_a_second_run_waits_for_the_first_and_says_so(env, knowledge_copy):
         fcntl.flock(lock, fcntl.LOCK_EX)
         waiting = _index(env)
         line = waiting.stderr.readline()
-        assert "another `newsbot index` is writing" in line and str(target) in line
+        assert "another newsbot run is writing" in line and str(target) in line
         assert waiting.poll() is None  # still waiting
     out, err = waiting.communicate(timeout=TIMEOUT)
     assert waiting.returncode == 0, err
@@ -70,3 +73,24 @@ def test_a_failed_save_leaves_no_temporary_folder(knowledge_copy, tmp_path, monk
         storage.build_and_save(settings)
     assert sorted(p.name for p in knowledge_copy.iterdir()) == before
     assert storage.load(settings.saved_index_dir)  # the saved index is untouched
+
+
+def test_fetch_and_the_feed_round_save_under_the_same_lock(knowledge_copy, tmp_path, caplog):
+    """`updates.save_index` (newsbot fetch, the bot's feed round) waits for a writer holding
+    the lock, then removes killed runs' leftovers and saves."""
+    settings = Settings(knowledge_dir=knowledge_copy, cache_dir=tmp_path / "cache")
+    target = settings.saved_index_dir
+    (knowledge_copy / ".newsbot.tmp-999999").mkdir()  # a killed run's
+    caplog.set_level(logging.INFO, logger="bot.indexing.updates")
+    with ThreadPoolExecutor(1) as pool:
+        with open(target.with_name(target.name + ".lock"), "a") as lock:  # a run in progress
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            saving = pool.submit(updates.save_index, settings)
+            for _ in range(600):  # a bound (30 s), not a pause
+                if "another newsbot run is writing" in caplog.text or saving.done():
+                    break
+                time.sleep(0.05)
+            assert "another newsbot run is writing" in caplog.text and not saving.done()
+        assert saving.result(timeout=TIMEOUT) is updates.Saved.SAVED
+    assert storage.is_current(knowledge_copy, target)
+    assert not (knowledge_copy / ".newsbot.tmp-999999").exists()

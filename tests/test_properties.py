@@ -152,8 +152,7 @@ def test_engine_never_raises(engine, question, k):
 def test_compose_gives_valid_telegram_html(engine, question, rank):
     """handlers.compose, the reply to a question (and to its "more" buttons)."""
     EXAMPLES["compose"] += 1
-    context = SimpleNamespace(bot_data={"engine": engine})
-    text, markup = handlers.compose(context, question, rank)
+    text, markup = handlers.compose(engine, question, rank)
     check_telegram_html(text)
     if markup is not None:
         (row,) = markup.inline_keyboard

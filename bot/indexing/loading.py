@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -55,9 +54,11 @@ def load_engine(
     """Load the knowledge folder (from its saved index when that is current), the thesaurus and
     the dictionary. `skipped`: gets the names of article files that could not be read.
     `announce`: where slow first-start work is said as it starts (the console: stderr).
-    `vectors`: "now" embeds what is missing before answering (index, eval), "background" in
-    a thread while answering (run, chat), "saved" uses what is saved (ask); a small knowledge
-    base is embedded at once in any case. `archives`: more folders indexed beside (eval)."""
+    `vectors`: "now" embeds what is missing before answering (index, eval), "background"
+    leaves it to the caller's `embed.Filler` while answering (run, chat), "saved" uses what is
+    saved (ask); a small knowledge base is embedded at once in any case. `archives`: more
+    folders indexed beside (eval). No thread is started here; the caller stops any `Filler`
+    still writing vectors for the same folder first."""
     if archives:  # in memory: the saved index is the knowledge folder's alone
         target = settings.saved_index_dir
         engine = build_engine([a for folder in (settings.knowledge_dir, *archives)
@@ -80,7 +81,7 @@ def load_engine(
 def _semantic(engine: Engine, settings: Settings, vectors: str,
               announce: Callable[[str], None] | None = None) -> None:
     """Attach the semantic stage and fill its vectors now, later or not at all."""
-    store = embed.attach(engine, settings, threads=(os.cpu_count() or 1) if vectors == "now" else 1)
+    store = embed.attach(engine, settings)
     if store is None:
         return
     missing = engine.semantic.todo() if engine.semantic else 0
@@ -93,9 +94,7 @@ def _semantic(engine: Engine, settings: Settings, vectors: str,
         except OSError as exc:  # the passages without vectors are found by BM25 alone
             log.warning("cannot save vectors in %s (%s): set NEWSBOT_INDEX_DIR to a folder "
                         "this user can write", embed.vectors_dir(settings), exc.strerror or exc)
-    elif missing and vectors == "background":
-        embed.start_filler(engine, store)
-    elif missing:
+    elif missing and vectors != "background":  # "background": the caller's Filler embeds them
         log.warning("%d texts have no vectors yet, so some passages are found by BM25 alone: "
                     "run `newsbot index` to embed them", missing)
 

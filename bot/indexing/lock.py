@@ -1,4 +1,5 @@
-"""One writer at a time for a saved index: `newsbot index` holds a lock beside the folder.
+"""One writer at a time for a saved index: `newsbot index`, `newsbot fetch` and the running
+bot's feed round (`bot.indexing.updates.save_index`) hold a lock beside the folder.
 
 The lock is an exclusive `flock` on `<index>.lock` (beside the index folder, which a save
 replaces); the kernel drops it when the process ends, however it ends, so a crashed run never
@@ -23,7 +24,8 @@ def writer_lock(target: Path, waiting: Callable[[str], None]) -> Iterator[bool]:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             waited = False
         except BlockingIOError:
-            waiting(f"another `newsbot index` is writing {target}; waiting for it to finish …")
+            waiting(f"another newsbot run is writing {target} (`newsbot index`, `fetch` or a "
+                    "running bot's feed round); waiting for it to finish …")
             fcntl.flock(lock, fcntl.LOCK_EX)
             waited = True
         yield waited

@@ -69,13 +69,15 @@ def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[i
     }
 
 
-def save(engine: Engine, folder: Path, target: Path) -> None:
-    """Write the engine's index to `target` atomically (a temp folder renamed into place)."""
+def save(engine: Engine, target: Path, files: dict[str, list[int]]) -> None:
+    """Write the engine's index to `target` atomically (a temp folder renamed into place).
+    `files`: the folder's `fingerprint` taken BEFORE its articles were read, so a file edited
+    while the index was built counts as changed (and is indexed again next time)."""
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # this run's own
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        _write(engine, folder, target, tmp)
+        _write(engine, tmp, files)
     except BaseException:  # a full disk, Ctrl-C: leave nothing behind that needs space
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -97,7 +99,7 @@ def remove_leftovers(target: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _write(engine: Engine, folder: Path, target: Path, tmp: Path) -> None:
+def _write(engine: Engine, tmp: Path, files: dict[str, list[int]]) -> None:
     index = engine.index
     for name in ARRAYS:
         np.save(tmp / f"{name}.npy", getattr(index, name))
@@ -117,7 +119,7 @@ def _write(engine: Engine, folder: Path, target: Path, tmp: Path) -> None:
         {**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles
     ])
     _write_json(tmp / "manifest.json", {
-        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
+        "format": FORMAT, "params": asdict(index.params), "files": files,
         "checksums": checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file())),
     })
 
@@ -197,10 +199,10 @@ def is_current(folder: Path, target: Path) -> bool:
 def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     """`newsbot index`: analyse the folder and save the index."""
     started = time.perf_counter()
-    engine = build_engine(
-        load_articles(settings.knowledge_dir, settings.saved_index_dir), progress=progress
-    )
-    save(engine, settings.knowledge_dir, settings.saved_index_dir)
+    folder, target = settings.knowledge_dir, settings.saved_index_dir
+    files = fingerprint(folder, target)  # before reading: an edit meanwhile means stale
+    engine = build_engine(load_articles(folder, target), progress=progress)
+    save(engine, target, files)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
     return engine

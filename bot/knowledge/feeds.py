@@ -33,13 +33,13 @@ from bot.knowledge.feedstate import (
     article_text,
     load_state,
     new_path,
-    normalise_url,
     stamp,
     write_atomically,
 )
+from bot.knowledge.links import normalise_url
 from bot.knowledge.markup import escape_markdown
 from bot.knowledge.safety import host_of
-from bot.knowledge.web import FetchError, WebClient, is_web_url
+from bot.knowledge.web import FetchError, Response, WebClient, is_web_url
 from bot.text import printable
 
 __all__ = ["STATE_FILE", "Round", "fetch_round", "normalise_url", "run_round"]
@@ -101,15 +101,15 @@ def fetch_round(folder: Path, feeds: tuple[str, ...] | list[str],
     try:
         items = _read_feeds(feeds, state, client, result)
         with ThreadPoolExecutor(WORKERS) as pool:
-            pages = list(pool.map(lambda item: _download(client, item), items))
+            downloads = list(pool.map(lambda item: _download(client, item), items))
         stopped = client.cancelled
         if stopped:
             result.warn(f"round cut short: {stopped}; the rest waits for the next round")
-        for item, page in zip(items, pages, strict=True):
-            if stopped and page[0] is None and page[1] == stopped:  # not tried: no attempt
+        for item, download in zip(items, downloads, strict=True):
+            if stopped and download.page is None and download.problem == stopped:  # not tried
                 state["pending"].setdefault(item.key, {"attempts": 0}).update(_pending(item))
                 continue
-            _store(folder, state, item, page, result)
+            _store(folder, state, item, download, result)
     finally:
         timer.cancel()
         if own:
@@ -192,7 +192,7 @@ def _item(entry: Any, base: str, site: str | None, state: dict[str, Any],
         return None
     link = urljoin(base, link)
     key = state["ids"].get(guid) if guid else None
-    key = key if key in state["items"] else normalise_url(link)
+    key = key if isinstance(key, str) and key in state["items"] else normalise_url(link)
     content = entry.get("content") or []
     summaries = [c.get("value", "") for c in content] + [entry.get("summary", "")]
     summary = max((strip_html(s) for s in summaries), key=len, default="")
@@ -203,40 +203,51 @@ def _item(entry: Any, base: str, site: str | None, state: dict[str, Any],
                 state["items"].get(key), own_host)
 
 
-def _download(client: WebClient, item: Item) -> tuple[Page | None, str, Any]:
-    """(the page, or None and why, and the response) — never raises."""
+@dataclass(frozen=True)
+class Download:
+    """An item's page, or (None) why not in one line; `unchanged`: 304, the stored one holds."""
+
+    page: Page | None
+    problem: str = ""
+    response: Response | None = None
+    unchanged: bool = False
+
+
+def _download(client: WebClient, item: Item) -> Download:
+    """The page, or why there is none — never raises."""
     known = item.known or {}
     try:
         response = client.get(item.link, known.get("etag"), known.get("modified"),
                               own_host=item.own_host)
     except FetchError as exc:
-        return None, str(exc), None
+        return Download(None, str(exc))
     except Exception as exc:  # noqa: BLE001 — one odd page must not end the round
-        return None, f"{type(exc).__name__}: {exc}", None
+        return Download(None, f"{type(exc).__name__}: {exc}")
     if response.status == 304:
-        return None, "unchanged", response
+        return Download(None, "", response, unchanged=True)
     kind = response.content_type.split(";")[0].strip()
     if kind and kind not in ("text/html", "application/xhtml+xml"):
-        return None, f"not an HTML page ({kind})", response
+        return Download(None, f"not an HTML page ({kind})", response)
     page = extract_page(response.content, response.url)
-    return (page, "", response) if page else (None, "no article text in the page", response)
+    return Download(page, "" if page else "no article text in the page", response)
 
 
-def _store(folder: Path, state: dict[str, Any], item: Item,
-           download: tuple[Page | None, str, Any], result: Round) -> None:
-    page, reason, response = download
-    if reason.startswith("refused"):  # never again, and said once
-        state["refused"][item.key] = reason
+def _store(folder: Path, state: dict[str, Any], item: Item, download: Download,
+           result: Round) -> None:
+    page, response = download.page, download.response
+    if download.problem.startswith("refused"):  # never again, and said once
+        state["refused"][item.key] = download.problem
         state["pending"].pop(item.key, None)
         result.failed += 1
-        result.warn(f"{item.link}: {reason}")
+        result.warn(f"{item.link}: {download.problem}")
         return
-    if reason == "unchanged" or (page is None and item.known):  # stored; check next time
+    if download.unchanged or (page is None and item.known):  # stored; check next time
         result.known += 1
-        if reason == "unchanged" and item.known is not None:
+        if download.unchanged and item.known is not None:
             item.known["updated"] = item.updated  # the date it is known by from now on
-        if reason != "unchanged":
-            log.info("%s: could not check it for changes: %s", printable(item.link), reason)
+        if not download.unchanged:
+            log.info("%s: could not check it for changes: %s", printable(item.link),
+                     download.problem)
         return
     if page is None and len(item.summary) >= MIN_TEXT_CHARS:
         page = Page(item.title, item.date, item.site, None, item.link,
@@ -248,7 +259,7 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
         pending["attempts"] += 1
         if pending["attempts"] >= ATTEMPTS:  # back only when its feed lists it anew
             del state["pending"][item.key]
-        result.warn(f"{item.link}: {reason}; trying again next round")
+        result.warn(f"{item.link}: {download.problem}; trying again next round")
         return
     state["pending"].pop(item.key, None)
     body = page.text.strip()
@@ -272,8 +283,6 @@ def _store(folder: Path, state: dict[str, Any], item: Item,
         state["ids"][item.guid] = item.key
     if response is not None and (final := normalise_url(response.url)) != item.key:
         state["ids"].setdefault(final, item.key)
-
-
 
 
 def _pending(item: Item) -> dict[str, Any]:

@@ -17,15 +17,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from bot.knowledge.extract import Page
+from bot.knowledge.links import normalise_url
 
 STATE_FILE = ".newsbot-feeds.json"
 FEEDS_FOLDER = "feeds"
-TRACKING_RE = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|ocid|xtor|wt_mc|wt_zmc|"
-    r"at_medium|at_campaign|ref_src|_ga)$", re.IGNORECASE)
 
 
 @dataclass
@@ -49,21 +47,6 @@ def stamp(parsed: time.struct_time | None) -> str | None:
     if not parsed:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(calendar.timegm(parsed)))
-
-
-def normalise_url(url: str) -> str:
-    """A link as an identity: lower-case scheme and host, no default port, no fragment, no
-    tracking parameters (utm_*, fbclid, ...)."""
-    parts = urlsplit(url.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, {"http": 80, "https": 443}.get(scheme)) else f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not TRACKING_RE.match(k)])
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 def load_state(folder: Path) -> dict[str, Any]:

@@ -44,7 +44,8 @@ def check_url(url: str, own_host: str | None) -> None:
         return
     port = urlsplit(url).port or (443 if url.lower().startswith("https") else 80)
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        found = {str(info[4][0])
+                 for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (OSError, UnicodeError) as exc:
         raise RefusedAddress(f"cannot resolve {host!r} ({exc})") from None
     private = sorted(a for a in found if not is_public(a))

@@ -22,6 +22,7 @@ from urllib.request import getproxies
 import httpx
 
 from bot import __version__
+from bot.errors import FetchError
 from bot.knowledge.safety import RefusedAddress, check_peer, check_url, host_of
 from bot.text import printable
 
@@ -31,10 +32,6 @@ TOTAL_TIMEOUT = 60.0  # seconds for a whole request: connecting, headers, body, 
 MAX_BYTES = 5 * 1024 * 1024  # decoded bytes per response
 MAX_REDIRECTS = 5
 PER_HOST = 2  # requests to one host at once
-
-
-class FetchError(Exception):
-    """A download failed; the message is one line saying why."""
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,12 @@ class Index:
         of the member that matched (a synonym earns at most its own IDF).
         """
         scores = self._scores
-        total_idf, found = 0.0, []  # per group: its passages (sorted) and the credit they earn
+        total_idf = 0.0
+        # per group: its passages (sorted) and the credit they earn
+        found: list[tuple[np.ndarray, float | np.ndarray]] = []
         for g, group in enumerate(groups):
             scale = factors[g] if factors is not None else (1.0,) * len(group)
-            members = {}
+            members: dict[int, float] = {}
             for term, factor in zip(group, scale, strict=True):
                 if term in self.vocabulary and factor > 0:
                     i = self.vocabulary[term]
@@ -216,7 +218,8 @@ class Index:
         """Add a synonym group's best member weight per passage to the scores, member by
         member over one dense array (linear; sorting millions of postings is not):
         the group's passages, in order, and the coverage credit each earns."""
-        if self._best is None:  # scratch arrays, kept like _scores; best is zeroed after use
+        # scratch arrays, kept like _scores; best is zeroed after use
+        if self._best is None or self._credit is None:
             self._best = np.zeros(len(self), dtype=np.float32)
             self._credit = np.zeros(len(self), dtype=np.float32)
         best, credit = self._best, self._credit
@@ -229,9 +232,9 @@ class Index:
             credit[rows[better]] = earned
         rows = np.flatnonzero(best)
         self._scores[rows] += best[rows]
-        earned = credit[rows].astype(np.float64)
+        credits_earned = credit[rows].astype(np.float64)
         best[rows] = 0.0
-        return rows, earned
+        return rows, credits_earned
 
     def _contenders(self, found: list[tuple[np.ndarray, float | np.ndarray]], k: int) -> np.ndarray:
         """The passages scoring at least the k-th best score of the group with fewest passages

@@ -107,6 +107,11 @@ class Semantic:
         self.refresh(store)
 
     @property
+    def store(self) -> VectorStore:
+        """Where the vectors are kept (and `fill` saves new ones)."""
+        return self._state[5]
+
+    @property
     def sentence_keys(self) -> list[bytes]:
         """Every sentence's key, passage by passage."""
         blob = self._sentence_keys
@@ -158,12 +163,12 @@ class Semantic:
         """The k passages nearest to the vector (those with vectors), nearest first."""
         return self._state[4].top(vector, k) if self._state[3] else []
 
-    def cosines(self, vector: np.ndarray, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
-                                                                         list[int]]:
+    def cosines(self, vector: np.ndarray, passages: Sequence[int] | np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """For each passage: its cosine, its best sentence's cosine and that sentence's number
         (NaN and 0 for a passage without vectors). Reads only these passages' vectors."""
         rows, sentence_rows, ready, _, _, store = self._state
-        ids = np.asarray(ids, np.int64)
+        ids = np.asarray(passages, np.int64)
         cos = np.full(len(ids), np.nan, np.float32)
         best_cos = np.full(len(ids), np.nan, np.float32)
         best = [0] * len(ids)
@@ -183,6 +188,14 @@ class Semantic:
             best[j] = int(np.argmax(s))
             best_cos[j] = s[best[j]]
         return cos, best_cos, best
+
+    def sentence_cosines(self, vector: np.ndarray, i: int) -> np.ndarray:
+        """The cosine of each sentence of passage i (NaN without vectors)."""
+        rows, sentence_rows, ready = self._state[:3]
+        start, end = int(self.sentence_ptr[i]), int(self.sentence_ptr[i + 1])
+        if not ready[i]:
+            return np.full(end - start, np.nan, np.float32)
+        return self._state[5].vectors(sentence_rows[start:end]).astype(np.float32) @ vector
 
 
 def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], None] | None = None,
