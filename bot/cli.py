@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "then embed its passages (resumable)"))
     index.add_argument("--no-vectors", action="store_true",
                        help="save the lexical index only; the passages are embedded later")
-    with_knowledge(sub.add_parser(
-        "fetch", help="one round over the news feeds (NEWSBOT_FEEDS): save new articles"))
+    with_knowledge(command("fetch", "one round over the news feeds (NEWSBOT_FEEDS): save new "
+                           "articles, one warning line per failure, then one summary line"))
     report = command("report", "what readers asked and where answers failed (the question log "
                      "in NEWSBOT_STATE_DIR)")
     report.add_argument("--days", type=_positive, default=7, metavar="N",
@@ -152,7 +152,7 @@ def _main(args: argparse.Namespace) -> int:
             settings = replace(settings, knowledge_dir=args.knowledge)
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench", "report")
-        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
+        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"), console=quiet)
         openmp_threads((os.cpu_count() or 1) if command in ("index", "eval") else 1)
         if command == "bench":
             return _bench(args)

@@ -12,6 +12,7 @@ import pytest
 from conftest import KNOWLEDGE, QUESTIONS, REPO, VECTORS
 
 from bot import __version__
+from bot.text import clean_question
 
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url",
@@ -78,7 +79,8 @@ def test_ask_json_one_line_per_question(env):
     result = newsbot(env, "ask", "--json", *questions)
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stdout)
-    assert [line["question"] for line in lines] == questions
+    # each question as asked, cleaned and cut to NEWSBOT_MAX_QUESTION_CHARS (bot/text.py)
+    assert [line["question"] for line in lines] == [clean_question(q, 500)[0] for q in questions]
     first = lines[0]
     assert set(first) >= {"question", "answers"}
     assert 1 <= len(first["answers"]) <= 3
@@ -106,7 +108,8 @@ def test_ask_stdin_one_json_line_per_input_line(env):
     result = newsbot(env, "ask", "--json", stdin="\n".join(questions))
     assert result.returncode == 0, result.stderr
     lines = json_lines(result.stdout)
-    assert [line["question"] for line in lines] == questions
+    # each question as asked, cleaned and cut to NEWSBOT_MAX_QUESTION_CHARS (bot/text.py)
+    assert [line["question"] for line in lines] == [clean_question(q, 500)[0] for q in questions]
     assert lines[0]["answers"] and "Microsoft" in lines[0]["answers"][0]["text"]
     assert [line["answers"] for line in lines[1:7]] == [[]] * 6
     assert lines[-1]["answers"] == []

@@ -119,7 +119,8 @@ def test_newsbot_run_follows_the_feeds_and_stops_cleanly(tmp_path, api):
                 break
             time.sleep(0.05)
         log = process.output()
-        assert "feeds: 1 feed: 3 new" in log and "reloaded: 7 articles" in log, log[-3000:]
+        assert "feeds: 1 feed (1 read, 0 unchanged, 0 failed); articles: 3 new" in log, log[-3000:]
+        assert "reloaded: 7 articles" in log, log[-3000:]
         assert is_current(knowledge, home / "index")  # saved, not only built in memory
         code, _ = process.terminate()
         assert code == 0 and "bye" in process.output()

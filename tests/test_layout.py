@@ -23,7 +23,7 @@ PACKAGE = ROOT / "bot"
 MAX_LINES = 300
 # The stages, bottom to top: a module may import its own stage and those below, never above.
 STAGES = [
-    ("bot", "bot.config", "bot.errors", "bot.logs"),
+    ("bot", "bot.config", "bot.errors", "bot.logs", "bot.text"),
     ("bot.knowledge",),
     ("bot.language",),
     ("bot.search",),

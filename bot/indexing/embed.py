@@ -15,8 +15,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
@@ -27,6 +25,7 @@ from bot.search.embedding import load_embedder, openmp_threads
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
 from bot.search.semantic import Semantic, fill
+from bot.search.vectorcheck import damaged_vectors, discard
 from bot.search.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,11 @@ def attach(engine: Engine, settings: Settings) -> VectorStore | None:
                     "(%s)", vectors_dir(settings), exc.strerror or exc)
         return None
     engine.semantic = Semantic(embedder, engine.index.passages, store)
+    if problem := damaged_vectors(engine.semantic, store):  # never serve garbage silently
+        log.warning("%s; embedding them anew", problem)
+        discard(store.folder)
+        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
+        engine.semantic = Semantic(embedder, engine.index.passages, store)
     engine.ranker = ranker
     return store
 
@@ -153,16 +157,3 @@ def filler(engine: Engine) -> Filler | None:
         return None
     return Filler(engine, semantic.store)
 
-
-@contextmanager
-def embedding_in_background(engine: Engine) -> Iterator[Filler | None]:
-    """Embed the engine's missing vectors in a thread while the block runs; stop it (after
-    its batch) when the block ends."""
-    thread = filler(engine)
-    if thread is not None:
-        thread.start()
-    try:
-        yield thread
-    finally:
-        if thread is not None:
-            thread.stop()

@@ -15,8 +15,10 @@ from bot.indexing import embed
 from bot.indexing.build import build_engine
 from bot.indexing.storage import PassageStore, fingerprint, open_index
 from bot.knowledge.articles import load_articles
+from bot.language.cache import cache_path
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
+from bot.language.thesaurus import CACHE_NAME as THESAURUS_CACHE
 from bot.language.thesaurus import default_thesaurus
 from bot.search.engine import Engine
 
@@ -65,7 +67,10 @@ def load_engine(
         engine = open_index(settings, skipped=skipped)
         if not isinstance(engine.index.passages, PassageStore):  # built now: say why
             report_stale_index(settings)
-    _semantic(engine, settings, vectors)
+    _semantic(engine, settings, vectors, announce)
+    if announce and settings.thesaurus.is_file() and not cache_path(
+            [settings.thesaurus], settings.cache_dir, THESAURUS_CACHE).is_file():
+        announce("preparing the German thesaurus (first start only) …")
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
         engine.dictionary = load_english(settings, announce)
@@ -73,7 +78,8 @@ def load_engine(
     return engine
 
 
-def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
+def _semantic(engine: Engine, settings: Settings, vectors: str,
+              announce: Callable[[str], None] | None = None) -> None:
     """Attach the semantic stage and fill its vectors now, later or not at all."""
     store = embed.attach(engine, settings)
     if store is None:
@@ -81,6 +87,8 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     missing = engine.semantic.todo() if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
+        if announce and vectors != "now":  # "now" shows a progress bar
+            announce(f"embedding {missing} new texts of the knowledge base (a few seconds) …")
         try:
             embed.embed_all(engine, store, progress=vectors == "now")
         except OSError as exc:  # the passages without vectors are found by BM25 alone

@@ -25,6 +25,7 @@ import numpy as np
 from bot.config import Settings
 from bot.errors import IndexFileError
 from bot.indexing.build import build_engine
+from bot.indexing.checks import check_manifest, check_parts, checksums, verify
 from bot.knowledge.articles import Article, article_files, load_articles
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
@@ -33,7 +34,7 @@ from bot.search.index import Index
 from bot.search.scoring import BM25Params
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # 2: words.json (the analysed words) added
+FORMAT = 3  # 2: words.json (the analysed words) added; 3: each file's checksum
 ARRAYS = ("indptr", "indices", "weights", "idf")
 LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_question` reads them)
 
@@ -72,9 +73,33 @@ def save(engine: Engine, target: Path, files: dict[str, list[int]]) -> None:
     """Write the engine's index to `target` atomically (a temp folder renamed into place).
     `files`: the folder's `fingerprint` taken BEFORE its articles were read, so a file edited
     while the index was built counts as changed (and is indexed again next time)."""
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # this run's own
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    try:
+        _write(engine, tmp, files)
+    except BaseException:  # a full disk, Ctrl-C: leave nothing behind that needs space
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
+        os.replace(target / "vectors", tmp / "vectors")
+    old = target.with_name(f"{target.name}.old-{os.getpid()}")  # swap: never missing
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(target: Path) -> None:
+    """Remove the temporary folders of saves that were killed (call it holding the lock)."""
+    for path in target.parent.glob(f"{target.name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in target.parent.glob(f"{target.name}.old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(engine: Engine, tmp: Path, files: dict[str, list[int]]) -> None:
     index = engine.index
     for name in ARRAYS:
         np.save(tmp / f"{name}.npy", getattr(index, name))
@@ -95,15 +120,8 @@ def save(engine: Engine, target: Path, files: dict[str, list[int]]) -> None:
     ])
     _write_json(tmp / "manifest.json", {
         "format": FORMAT, "params": asdict(index.params), "files": files,
+        "checksums": checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file())),
     })
-    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
-        os.replace(target / "vectors", tmp / "vectors")
-    old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -115,50 +133,46 @@ def _read_json(path: Path) -> Any:
 
 
 def load(target: Path) -> Engine:
-    """Load a saved index; raises IndexFileError when it is unreadable."""
+    """Load a saved index; raises IndexFileError (naming the file) when it is unreadable or
+    damaged (`bot.indexing.checks`)."""
+    path = target / "manifest.json"
     try:
-        params = BM25Params(**_read_json(target / "manifest.json")["params"])
-        arrays = {n: np.load(target / f"{n}.npy", mmap_mode="r") for n in ARRAYS}
+        manifest = _read_json(path)
+        verify(target, check_manifest(manifest, path))
+        params = BM25Params(**manifest["params"])
+        path = target / "articles.json"
         articles = [
-            Article(**{**a, "paragraphs": tuple(a["paragraphs"])})
-            for a in _read_json(target / "articles.json")
+            Article(**{**a, "paragraphs": tuple(a["paragraphs"])}) for a in _read_json(path)
         ]
-        store = PassageStore(
-            articles, _map(target / "passages.txt"),
-            np.load(target / "offsets.npy"), np.load(target / "owners.npy"),
-            np.load(target / "positions.npy"),
-        )
-        terms = _read_json(target / "vocabulary.json")
-        frequencies = Counter(_read_json(target / "frequencies.json"))
-        known_words = _read_json(target / "words.json")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        arrays = {}
+        for name in ARRAYS:
+            path = target / f"{name}.npy"
+            arrays[name] = np.load(path, mmap_mode="r")
+        path = target / "passages.txt"
+        blob = _map(path)
+        parts = {}
+        for name in ("offsets", "owners", "positions"):
+            path = target / f"{name}.npy"
+            parts[name] = np.load(path)
+        store = PassageStore(articles, blob, **parts)
+        jsons = []
+        for name in ("vocabulary", "frequencies", "words"):
+            path = target / f"{name}.json"
+            jsons.append(_read_json(path))
+        terms, frequencies, known_words = jsons
+    except IndexFileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexFileError(
-            f"saved index {target} is unreadable ({exc}): run `newsbot index`"
+            f"saved index file {path} is unreadable ({exc}): run `newsbot index`"
         ) from exc
-    _check(target, arrays, store, terms)
+    check_parts(target, arrays, len(store), store.offsets, store.owners, store.positions,
+                len(blob), len(articles), terms, frequencies, known_words)
     vocabulary = {term: i for i, term in enumerate(terms)}
     index = Index(store, vocabulary, **arrays, params=params)
-    analyzer = Analyzer(frequencies)
+    analyzer = Analyzer(Counter(frequencies))
     analyzer.remember(known_words)
     return Engine(articles, index, analyzer)
-
-
-def _check(target: Path, arrays: dict, store: PassageStore, terms: list) -> None:
-    """Refuse a saved index whose parts don't fit together (a damaged or mixed folder)."""
-    indptr, indices, weights, idf = (arrays[n] for n in ARRAYS)
-    n = len(store)
-    problems = [
-        len(indptr) != len(terms) + 1 or len(idf) != len(terms),
-        len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)),
-        len(weights) != len(indices),
-        len(store.offsets) != n + 1 or (n and store.offsets[-1] != len(store.blob)),
-        len(store.positions) != n,
-        n and (not store.articles or int(store.owners.max()) >= len(store.articles)),
-        len(indices) and int(indices.max()) >= n,
-        not n,
-    ]
-    if any(problems):
-        raise IndexFileError(f"saved index {target} is inconsistent: run `newsbot index`")
 
 
 def _map(path: Path) -> bytes | mmap.mmap:
@@ -175,7 +189,7 @@ def is_current(folder: Path, target: Path) -> bool:
         manifest = _read_json(target / "manifest.json")
     except (OSError, ValueError):
         return False
-    return (
+    return isinstance(manifest, dict) and (
         manifest.get("format") == FORMAT
         and manifest.get("params") == asdict(BM25Params())
         and manifest.get("files") == fingerprint(folder, target)
@@ -199,7 +213,9 @@ def open_index(settings: Settings, skipped: list[str] | None = None) -> Engine:
     Files that cannot be read are skipped and, when built now, named in `skipped`."""
     folder, target = settings.knowledge_dir, settings.saved_index_dir
     started = time.perf_counter()
-    if is_current(folder, target):
+    if not is_current(folder, target):
+        _say_if_damaged(target / "manifest.json")
+    else:
         try:
             engine = load(target)
         except IndexFileError as exc:
@@ -214,3 +230,22 @@ def open_index(settings: Settings, skipped: list[str] | None = None) -> Engine:
     log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),
              len(engine.articles), time.perf_counter() - started)
     return engine
+
+
+def _say_if_damaged(path: Path) -> None:
+    """A manifest that is there but unreadable is said (one warning); a missing one is not."""
+    try:
+        manifest = _read_json(path)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        log.warning("saved index file %s is damaged (%s); rebuilding", path, exc)
+        return
+    if isinstance(manifest, dict) and manifest.get("format") not in (FORMAT, None):
+        log.info("the saved index in %s is of another format: run `newsbot index` to save it "
+                 "anew", path.parent)
+        return
+    try:
+        check_manifest(manifest, path)
+    except IndexFileError as exc:
+        log.warning("%s; rebuilding", exc)

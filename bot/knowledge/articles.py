@@ -148,13 +148,12 @@ def scan(folder: Path, index_dir: Path | None = None) -> tuple[list[Path], list[
             f"knowledge folder {folder} does not exist: create it and put news articles "
             "(.txt, .md or .html) into it, or point NEWSBOT_KNOWLEDGE_DIR / --knowledge at one"
         )
-    skip = _index_folders(folder, index_dir)
-    depth = len(next(iter(skip), ()))
+    index = _index_folder(folder, index_dir)
     files: list[Path] = []
     unsupported: list[Path] = []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in parts) or parts[:depth] in skip:
+        if any(part.startswith(".") for part in parts) or _is_index(parts, index):
             continue
         if not path.is_file():
             continue
@@ -167,16 +166,22 @@ def scan(folder: Path, index_dir: Path | None = None) -> tuple[list[Path], list[
     return files, unsupported
 
 
-def _index_folders(folder: Path, index_dir: Path | None) -> set[tuple[str, ...]]:
-    """The index folder's path inside the knowledge folder, with its siblings while it is being
-    saved (`.tmp`, `.old`); empty when it lies elsewhere."""
+def _index_folder(folder: Path, index_dir: Path | None) -> tuple[str, ...]:
+    """The index folder's path inside the knowledge folder; empty when it lies elsewhere."""
     try:
-        index = index_dir.resolve().relative_to(folder.resolve()).parts if index_dir else ()
+        return index_dir.resolve().relative_to(folder.resolve()).parts if index_dir else ()
     except ValueError:
-        index = ()
-    if not index:
-        return set()
-    return {(*index[:-1], index[-1] + end) for end in ("", ".tmp", ".old")}
+        return ()
+
+
+def _is_index(parts: tuple[str, ...], index: tuple[str, ...]) -> bool:
+    """Whether a path is the index folder or one of its siblings while it is saved
+    (`.tmp-<pid>`, `.old-<pid>`, `.probe-<pid>`, `.lock`)."""
+    if not index or len(parts) < len(index) or parts[: len(index) - 1] != index[:-1]:
+        return False
+    name, own = parts[len(index) - 1], index[-1]
+    return name == own or name == own + ".lock" or name.startswith(
+        tuple(f"{own}.{end}" for end in ("tmp", "old", "probe")))
 
 
 def load_articles(

