@@ -47,7 +47,7 @@ def test_a_running_chat_reloads_and_sees_a_new_article(knowledge_copy, tmp_path)
     embedding = _Embedding()  # the chat's background embedder, stopped around the reload
     try:
         converse(engine, lambda prompt: next(typed), said.append,
-                 lambda old: _reload(settings, old, embedding))
+                 reload=lambda old: _reload(settings, old, embedding))
     finally:
         embedding.stop()
     assert not any("3000 Fahrgäste" in line for line in said[:-2])
