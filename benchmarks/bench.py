@@ -129,7 +129,8 @@ def _build(n: int, count: int, work: str, texts: bool = False) -> Result:
     peak = _mb("VmHWM") + workers  # + analysis worker processes, if any (an upper bound)
     Path(work, "knowledge").mkdir()  # save() fingerprints a folder: one placeholder file
     Path(work, "knowledge", "synthetic.txt").write_text("newsbot bench\n")
-    save_s, _ = _clock(storage.save, engine, Path(work, "knowledge"), Path(work, "index"))
+    files = storage.fingerprint(Path(work, "knowledge"), Path(work, "index"))
+    save_s, _ = _clock(storage.save, engine, Path(work, "index"), files)
     Path(work, "questions.json").write_text(json.dumps(questions, ensure_ascii=False))
     index_s = max(spent, default=0.0)
     text_map_s = 0.0

@@ -45,7 +45,8 @@ async def run(passages: int, users: int, questions: int, think: float) -> int:
         folder = Path(work, "knowledge")
         folder.mkdir()
         Path(folder, "synthetic.txt").write_text("newsbot load test\n")
-        storage.save(build.build_engine(articles), folder, Path(work, "index"))
+        files = storage.fingerprint(folder)
+        storage.save(build.build_engine(articles), Path(work, "index"), files)
         del articles
         engine = storage.load(Path(work, "index"))
         warm_up(engine)

@@ -1,4 +1,4 @@
-"""The command line: `newsbot [ask|chat|eval|run|index|fetch|bench]`.
+"""The command line: `newsbot [ask|chat|eval|run|index|fetch|report|bench]`.
 
 Without a command, newsbot runs its main job: the Telegram bot when TELEGRAM_BOT_TOKEN is
 configured, otherwise a console chat over the same answers. Errors are one line, exit code 2.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -17,7 +18,10 @@ from pathlib import Path
 from bot import __version__, console
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, NewsbotError
-from bot.knowledge.feeds import fetch_round
+from bot.feedback.page import report_html
+from bot.feedback.report import build_report, export_questions, report_text
+from bot.feedback.store import DB_NAME
+from bot.indexing import updates
 from bot.logs import setup_logging
 from bot.telegram.app import run_bot
 
@@ -61,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the articles' folder (default: NEWSBOT_KNOWLEDGE_DIR or knowledge)")
         return p
 
-    def command(name: str, help: str, **kwargs: object) -> argparse.ArgumentParser:
+    def command(name: str, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, formatter_class=_Formatter,
-                              **kwargs)
+                              epilog=epilog)
 
     ask = with_knowledge(command("ask", "answer questions (arguments or stdin)"))
     ask.add_argument("--top", type=_positive, default=3, metavar="K",
@@ -85,8 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "then embed its passages (resumable)"))
     index.add_argument("--no-vectors", action="store_true",
                        help="save the lexical index only; the passages are embedded later")
-    with_knowledge(sub.add_parser(
-        "fetch", help="one round over the news feeds (NEWSBOT_FEEDS): save new articles"))
+    with_knowledge(command("fetch", "one round over the news feeds (NEWSBOT_FEEDS): save new "
+                           "articles, one warning line per failure, then one summary line"))
+    report = command("report", "what readers asked and where answers failed (the question log "
+                     "in NEWSBOT_STATE_DIR)")
+    report.add_argument("--days", type=_positive, default=7, metavar="N",
+                        help="the period: the last N days")
+    report.add_argument("--json", action="store_true",
+                        help="one JSON object (the counts, per day, the failed questions)")
+    report.add_argument("--html", type=Path, metavar="FILE",
+                        help="also write the report as one self-contained HTML page")
+    report.add_argument("--export", type=Path, metavar="FILE",
+                        help="also write the unanswered and 👎 questions as a question set "
+                             "(JSON lines, gold to fill in) for `newsbot eval`")
     bench = command("bench", "the scale benchmark (benchmarks/bench.py, `make bench`)")
     bench.add_argument("--sizes", type=_sizes, default="1000,10000,100000,1000000",
                        help="passage counts, a,b,c (as `make bench`)")
@@ -136,12 +151,15 @@ def _main(args: argparse.Namespace) -> int:
         if getattr(args, "knowledge", None):
             settings = replace(settings, knowledge_dir=args.knowledge)
         command = args.command or ("run" if settings.token else "chat")
-        quiet = command in ("ask", "chat", "eval", "bench")
-        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"))
+        quiet = command in ("ask", "chat", "eval", "bench", "report")
+        setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"), console=quiet)
+        openmp_threads((os.cpu_count() or 1) if command in ("index", "eval") else 1)
         if command == "bench":
             return _bench(args)
         if command == "fetch":
             return _fetch(settings)
+        if command == "report":
+            return _report(settings, args)
         if command == "run":
             return run_bot(settings, webhook=getattr(args, "webhook", False))
         return console.COMMANDS[command](settings, args)
@@ -152,18 +170,50 @@ def _main(args: argparse.Namespace) -> int:
         return 130
 
 
+def openmp_threads(threads: int) -> None:
+    """The embedding model's thread count, set once here before anything loads it (OpenMP
+    reads the environment once): one while serving, so a question never waits behind a spike
+    of threads; one per core to embed a whole folder. An OMP_NUM_THREADS already set wins."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
+
+
 def _fetch(settings: Settings) -> int:
-    """`newsbot fetch`: save the feeds' new articles; one warning line per failure, then one
-    summary line. Feeds that fail are warnings (exit 0); no feed configured is an error."""
+    """`newsbot fetch`: save the feeds' new articles and bring the saved index up to date; one
+    warning line per failure, then one summary line. Feeds that fail are warnings (exit 0); no
+    feed configured is an error."""
     if not settings.feeds:
         raise ConfigError(
             "no feed configured: set NEWSBOT_FEEDS to feed URLs (separated by spaces or "
             "commas) in .env or the environment"
         )
-    result = fetch_round(settings.knowledge_dir, settings.feeds)
-    for warning in result.warnings:
+    done = updates.update(settings)
+    for warning in done.round.warnings:
         print(f"newsbot: warning: {warning}", file=sys.stderr)
-    print(result.summary())
+    print(done.round.summary())  # how the index fared is logged (one line when it was saved)
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """`newsbot report`: the question log as text or JSON on stdout, and as files."""
+    folder = (settings.state_dir or Path(".")).expanduser()
+    try:
+        report = build_report(folder, args.days)
+    except sqlite3.Error as exc:
+        raise NewsbotError(f"cannot read the question log {folder / DB_NAME}: {exc}") from None
+    if not (folder / DB_NAME).is_file():
+        print(f"newsbot: nothing logged yet in {folder} (NEWSBOT_STATE_DIR)", file=sys.stderr)
+    print(report.as_json() if args.json else report_text(report))
+    try:
+        if args.html:
+            args.html.write_text(report_html(report), encoding="utf-8")
+            print(f"newsbot: wrote {args.html}", file=sys.stderr)
+        if args.export:
+            count = export_questions(report, args.export)
+            print(f"newsbot: wrote {count} questions to {args.export}; fill in their gold, "
+                  f"then: newsbot eval {args.export}", file=sys.stderr)
+    except OSError as exc:
+        raise NewsbotError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
     return 0
 
 

@@ -28,6 +28,7 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path | None = None
+    vectors_dir: Path | None = None  # None: <index>/vectors
     dictionary: Path = Path(DEFAULT_DICTIONARY)
     thesaurus: Path = Path(DEFAULT_THESAURUS)
     cache_dir: Path = Path.home() / ".cache" / "newsbot"
@@ -44,11 +45,20 @@ class Settings:
     semantic: bool = True  # NEWSBOT_SEMANTIC=off: BM25 alone, no model loaded
     feeds: tuple[str, ...] = ()
     feed_interval: float = FEED_INTERVAL
+    state_dir: Path | None = None  # the question log's folder; None: no log (tests, benchmarks)
+    question_log: bool = True  # NEWSBOT_QUESTION_LOG=off: counts only, no text, no ids
+    log_days: int = 30  # question log rows older than this are deleted
 
     @property
     def saved_index_dir(self) -> Path:
         """Where `newsbot index` saves the index: NEWSBOT_INDEX_DIR or `<knowledge>/.newsbot`."""
         return self.index_dir or self.knowledge_dir / ".newsbot"
+
+    @property
+    def saved_vectors_dir(self) -> Path:
+        """Where the vectors are saved: NEWSBOT_VECTORS_DIR or `<index>/vectors`. Vectors are
+        keyed by their text, so one folder can serve several knowledge folders."""
+        return self.vectors_dir or self.saved_index_dir / "vectors"
 
     def require_token(self) -> str:
         """Return the bot token, or raise ConfigError saying how to get one."""
@@ -183,6 +193,12 @@ def _webhook_secret(raw: str | None) -> str | None:
     return raw
 
 
+def default_state_dir(env: dict[str, str]) -> Path:
+    """The question log's default folder: $XDG_STATE_HOME/newsbot, else ~/.local/state/newsbot."""
+    base = env.get("XDG_STATE_HOME", "").strip()
+    return Path(base) / "newsbot" if base else Path.home() / ".local" / "state" / "newsbot"
+
+
 def load_settings(
     environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
@@ -190,12 +206,13 @@ def load_settings(
     env = dict(read_dotenv(dotenv)) if dotenv else {}
     env.update(os.environ if environ is None else environ)
     get = lambda key: env.get(key, "").strip() or None  # noqa: E731
-    index_dir = get("NEWSBOT_INDEX_DIR")
+    index_dir, vectors_dir = get("NEWSBOT_INDEX_DIR"), get("NEWSBOT_VECTORS_DIR")
     return Settings(
         token=get("TELEGRAM_BOT_TOKEN"),
         base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
         knowledge_dir=Path(get("NEWSBOT_KNOWLEDGE_DIR") or "knowledge"),
         index_dir=Path(index_dir) if index_dir else None,
+        vectors_dir=Path(vectors_dir) if vectors_dir else None,
         dictionary=Path(get("NEWSBOT_DICTIONARY") or DEFAULT_DICTIONARY),
         thesaurus=Path(get("NEWSBOT_THESAURUS") or DEFAULT_THESAURUS),
         cache_dir=Path(get("NEWSBOT_CACHE_DIR") or Path.home() / ".cache" / "newsbot"),
@@ -212,4 +229,7 @@ def load_settings(
         max_question_chars=_positive(env, "NEWSBOT_MAX_QUESTION_CHARS", 500),
         feeds=_feeds(env.get("NEWSBOT_FEEDS", "")),
         feed_interval=_feed_interval(env),
+        state_dir=Path(get("NEWSBOT_STATE_DIR") or default_state_dir(env)),
+        question_log=_switch(env, "NEWSBOT_QUESTION_LOG", True),
+        log_days=_positive(env, "NEWSBOT_LOG_DAYS", 30),
     )

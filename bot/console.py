@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import html
+import itertools
 import os
 import re
+import secrets
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -14,10 +16,16 @@ from bot import replies
 from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
+from bot.feedback.asked import Asked
+from bot.feedback.store import QuestionLog
+from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
-from bot.indexing.storage import build_and_save
-from bot.search.engine import Engine
+from bot.indexing.lock import writer_lock
+from bot.indexing.storage import build_and_save, is_current, open_index, remove_leftovers
+from bot.search.engine import Answers, Engine
+from bot.search.hits import Hit
+from bot.text import clean_question
 
 
 def _questions(args: argparse.Namespace) -> Iterable[str]:
@@ -28,10 +36,30 @@ def _questions(args: argparse.Namespace) -> Iterable[str]:
         yield line.rstrip("\n")
 
 
+def _tolerant_streams() -> None:
+    """Invalid UTF-8 on stdin becomes U+FFFD (not an exception that loses the rest), and
+    nothing printed can fail on an odd character."""
+    for stream, errors in ((sys.stdin, "replace"), (sys.stdout, "replace")):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=errors)
+
+
+def _question(text: str, settings: Settings) -> str:
+    """A question as every channel takes it (`bot.text.clean_question`); a cut is said on
+    stderr, as Telegram says it in the reply."""
+    question, cut = clean_question(text, settings.max_question_chars)
+    if cut:
+        print(f"newsbot: the question was cut to its first {settings.max_question_chars} "
+              "characters (NEWSBOT_MAX_QUESTION_CHARS)", file=sys.stderr, flush=True)
+    return question
+
+
 def ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer each question given, or each line of stdin as it comes."""
+    _tolerant_streams()
     engine = load_engine(settings, announce=_announce, vectors="saved")
-    for question in _questions(args):
+    for asked in _questions(args):
+        question = _question(asked, settings)
         answers = engine.ask(question, k=args.top)
         if args.json:
             print(replies.json_answers(answers), flush=True)
@@ -42,17 +70,19 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
 
 GREETING = (
     "newsbot — ask about the news (German or English); 'mehr'/'more' for the next answer,\n"
-    "/help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram instead, put\n"
-    "TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
+    "+ or - to rate it, /help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram\n"
+    "instead, put TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
 )
 HELP = {
     "de": "Schreiben Sie Ihre Frage, auf Deutsch oder Englisch. Ich antworte mit der "
           "passendsten Textstelle und ihrer Quelle; „mehr“ zeigt die nächste.\n"
-          "/sources (/quellen) zeigt die Artikel, die ich kenne; /start die Begrüßung; "
+          "/sources (/quellen) zeigt die Artikel, die ich kenne; /reload liest den "
+          "Wissensordner neu; /start die Begrüßung; "
           "Strg-D oder „quit“ beendet.",
     "en": "Type your question, in German or English. I answer with the best passage of the "
           "news and its source; “more” shows the next one.\n/sources lists the articles I "
-          "know; /start the welcome; Ctrl-D or “quit” leaves.",
+          "know; /reload reads the knowledge folder again; /start the welcome; Ctrl-D or "
+          "“quit” leaves.",
 }
 BYE = "Tschüss — bye!"
 
@@ -74,30 +104,103 @@ def _line_editing() -> None:
 def chat(settings: Settings, args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal over the same answers as the bot.
     Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
+    _tolerant_streams()
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
+    embedding = _Embedding()
+    questions = QuestionLog.from_settings(settings)
     try:
         engine = load_engine(settings, announce=_announce)
+        embedding.start(engine)
         _line_editing()
         print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
         print()
-        converse(engine, input, print)
+        converse(engine, lambda prompt: _question(input(prompt), settings), print, questions,
+                 lambda old: _reload(settings, old, embedding))
     except (KeyboardInterrupt, EOFError):
         print()
+    finally:
+        embedding.stop()
+        if questions is not None:
+            questions.close()
     print(BYE)
     return 0
 
 
-def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None]) -> None:
-    """The chat loop: questions, 'mehr'/'more', and the bot's commands, until EOF or 'quit'."""
-    pending: list = []
+class _Embedding:
+    """The chat's background embedder (`embed.Filler`) of the engine being asked; stopped
+    (after its batch) before a reload reads the index folder it writes into."""
+
+    def __init__(self) -> None:
+        self.thread: embed.Filler | None = None
+
+    def start(self, engine: Engine) -> None:
+        self.stop()
+        self.thread = embed.filler(engine)
+        if self.thread is not None:
+            self.thread.start()
+
+    def stop(self) -> None:
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.stop()
+
+
+def _reload(settings: Settings, old: Engine, embedding: _Embedding) -> Engine:
+    """The knowledge folder read again (new articles, e.g. from `newsbot fetch`), as the bot's
+    /reload does; the dictionary is kept. On failure the old engine goes on (and its
+    embedder)."""
+    embedding.stop()
+    engine = old
+    try:
+        engine = load_engine(settings, with_dictionary=False, announce=_announce)
+        engine.dictionary = old.dictionary
+    finally:
+        embedding.start(engine)
+    return engine
+
+
+def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], None],
+             questions: QuestionLog | None = None,
+             reload: Callable[[Engine], Engine] | None = None) -> None:
+    """The chat loop: questions, 'mehr'/'more', + and - (a vote on the last answer), the bot's
+    commands and /reload (when given), until EOF or 'quit'. Answers and votes go to the
+    question log, if any."""
+    pending: list[Hit] = []
     language = "de"
+    answers: Answers | None = None
+    session, numbers, shown = secrets.token_hex(8), itertools.count(1), 0
+
+    def logged(answers: Answers, rank: int) -> int:  # the answer's number in this session
+        number = next(numbers)
+        if questions is not None:
+            questions.answered(Asked.of(answers, rank), "console", session, number, "console")
+        return number
+
     while True:
         question = read("> ").strip()
         lowered = question.lower()
         if lowered in {"quit", "exit", "tschüss", "bye", "/quit", "/exit"}:
             return
+        if lowered == "/reload" and reload is not None:
+            try:
+                engine, pending = reload(engine), []
+            except NewsbotError as exc:
+                say(f"Reload failed, still answering from the old index: {exc}")
+                continue
+            say(f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages.")
+            continue
         if lowered in {"mehr", "more", "weiter", "next"}:
-            say(_one(pending.pop(0), language) if pending else replies.text("no_more", language))
+            if pending and answers is not None:
+                say(_one(pending.pop(0), language))
+                shown = logged(answers, len(answers.hits) - len(pending) - 1)
+            else:
+                say(replies.text("no_more", language))
+            continue
+        if question in ("+", "-"):
+            if shown and questions is not None:
+                questions.vote(session, shown, "console", 1 if question == "+" else -1)
+            say(thanks(language, 1 if question == "+" else -1) if shown
+                else NOTHING_TO_VOTE[language])
             continue
         if question.startswith("/"):
             say(_command(engine, lowered.split()[0].split("@")[0], language))
@@ -106,9 +209,13 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
             continue
         answers = engine.ask(question, k=5)
         language, pending = answers.language, list(answers.hits[1:])
+        number = logged(answers, 0)
         if answers.found:
-            say(_one(answers.hits[0], language))
+            hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
+            say(hedge + _one(answers.hits[0], language))
+            shown = number
         else:
+            shown = 0
             say(replies.text("no_answer", language))
             say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
 
@@ -125,9 +232,15 @@ def _command(engine: Engine, command: str, language: str) -> str:
     return replies.text("unknown_command", language)
 
 
-def _one(hit: object, language: str) -> str:
-    passage = hit.passage  # type: ignore[attr-defined]
-    return f"\n{passage.text}\n  — {replies.source_line(passage, language)}\n"
+def _one(hit: Hit, language: str) -> str:
+    """An answer in the terminal: its text with the answering sentence marked (bold on a
+    terminal, between » « in a pipe), then its source."""
+    text = hit.text
+    if hit.sentence and hit.sentence != text and hit.sentence in text:
+        bold = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+        marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
+        text = text.replace(hit.sentence, marked, 1)
+    return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
 
 
 def _announce(message: str) -> None:
@@ -137,15 +250,16 @@ def _announce(message: str) -> None:
 
 def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     """Score a question set; with --sweep, also for a range of abstention thresholds."""
-    questions = read_questions(args.questions)
+    questions = [{**item, "q": clean_question(item["q"], settings.max_question_chars)[0]}
+                 for item in read_questions(args.questions)]
     engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
     print(report(evaluate(engine, questions)))
-    if args.sweep:  # the threshold of whichever abstention rule answers
+    if args.sweep:  # the threshold of whichever off-topic rule answers
         hybrid, ranker = engine.hybrid, engine.ranker
-        print(f"\n{'threshold' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  abstain(all)")
+        print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
             if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, threshold=threshold)
+                engine.ranker = replace(ranker, on_topic_threshold=threshold)
             else:
                 engine.min_coverage = threshold
             t = evaluate(engine, questions)
@@ -158,20 +272,32 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def index_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Analyse the knowledge folder once and save the index next to it."""
+    """Analyse the knowledge folder once and save the index next to it, then embed; one run
+    at a time per index (a second waits, then finds the work done)."""
     target = settings.saved_index_dir
-    try:  # before the analysis, which can take a minute: fail at once on a bad folder
-        target.parent.mkdir(parents=True, exist_ok=True)
-        probe = target.with_name(target.name + ".probe")
-        probe.mkdir(exist_ok=True)
-        probe.rmdir()
-        engine = build_and_save(settings, progress=True)
+    try:
+        with writer_lock(target, _announce) as waited:
+            remove_leftovers(target)
+            # before the analysis, which can take a minute: fail at once on a bad folder
+            probe = target.with_name(f"{target.name}.probe-{os.getpid()}")
+            probe.mkdir(exist_ok=True)
+            probe.rmdir()
+            if waited and is_current(settings.knowledge_dir, target):
+                engine = open_index(settings)  # the other run saved just this
+            else:
+                engine = build_and_save(settings, progress=True)
+            _embed(settings, engine, args)
     except OSError as exc:
         raise NewsbotError(
             f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "
             "to a folder this user can write"
         ) from None
-    # then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is done
+    return 0
+
+
+def _embed(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
+    """Then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is
+    done. The model on one OpenMP thread, a worker thread per core calling it."""
     threads = os.cpu_count() or 1
     store = None if args.no_vectors else embed.attach(engine, settings, threads)
     if store is not None:
@@ -180,7 +306,6 @@ def index_command(settings: Settings, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
                                f"({exc.strerror or exc}); the lexical index is saved") from None
-    return 0
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

@@ -18,3 +18,22 @@ class KnowledgeError(NewsbotError):
 
 class IndexFileError(NewsbotError):
     """A saved index is unreadable or belongs to another version."""
+
+
+class EmptyArticle(KnowledgeError):
+    """An article file holds no text: nothing after its metadata, or (`page`) an HTML page
+    without article text."""
+
+    def __init__(self, name: str, page: bool = False) -> None:
+        self.name, self.page = name, page
+        super().__init__(f"{name}: no article text in the page" if page
+                         else f"{name}: no text after the metadata")
+
+
+class DictionaryError(NewsbotError, ValueError):
+    """The English–German dictionary files are missing or cannot be parsed (the bot then
+    matches English questions by their names only)."""
+
+
+class FetchError(NewsbotError):
+    """A download (feed or article page) failed; the message is one line saying why."""

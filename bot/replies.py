@@ -23,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "source": "Quelle",
         "more": "Mehr dazu",
         "no_answer": "Dazu steht nichts in den Nachrichten, die ich kenne.",
+        "hedge": "Genau das steht nicht in den Nachrichten – am nächsten kommt das:",
         "suggest": "Ich kenne diese Artikel:",
         "example": "Fragen Sie zum Beispiel:",
         "no_more": "Mehr steht dazu nicht in den Nachrichten.",
@@ -38,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "source": "Source",
         "more": "More on this",
         "no_answer": "The news I know doesn't say anything about that.",
+        "hedge": "The news doesn't say exactly; the closest is:",
         "suggest": "I know these articles:",
         "example": "Try asking, for example:",
         "no_more": "The news says nothing more about that.",
@@ -85,13 +87,14 @@ def plain_answers(answers: Answers, show_scores: bool = True) -> str:
     """Answers for people in a terminal: each passage, its source, its score."""
     if not answers.found:
         return text("no_answer", answers.language)
-    blocks = []
+    blocks = [text("hedge", answers.language)] if answers.hedged else []
     for rank, hit in enumerate(answers.hits, 1):
-        score = f"  [score {hit.score:.2f}, {hit.passage.article} #{hit.passage.position}]"
-        answer = (f"\n   » {hit.sentence}" if hit.sentence and hit.sentence != hit.passage.text
+        places = "+".join(f"#{p.position}" for p in hit.shown)
+        score = f"  [score {hit.score:.2f}, {hit.passage.article} {places}]"
+        answer = (f"\n   » {hit.sentence}" if hit.sentence and hit.sentence != hit.text
                   else "")
         blocks.append(
-            f"{rank}. {hit.passage.text}{answer}\n   {source_line(hit.passage, answers.language)}"
+            f"{rank}. {hit.text}{answer}\n   {source_line(hit.passage, answers.language)}"
             + (score if show_scores else "")
         )
     return "\n\n".join(blocks)
@@ -103,16 +106,18 @@ def json_answers(answers: Answers) -> str:
         {
             "question": answers.question,
             "language": answers.language,
+            "sure": answers.sure if answers.found else False,
             "answers": [
                 {
-                    "text": h.passage.text,
-                    "sentence": h.sentence or h.passage.text,
+                    "text": h.text,
+                    "sentence": h.sentence or h.text,
                     "score": round(h.score, 4),
                     "article": h.passage.article,
                     "title": h.passage.title,
                     "date": h.passage.date,
                     "dateline": h.passage.dateline,
                     "passage": h.passage.position,
+                    "passages": [p.position for p in h.shown],
                     "url": h.passage.url,
                 }
                 for h in answers.hits
@@ -159,27 +164,29 @@ def _word_spans(passage_text: str) -> list[tuple[int, int]]:
 
 def answer_html(
     passage: Passage, language: str, is_match: Callable[[str], bool], limit: int = TELEGRAM_LIMIT,
-    sentence: str = "",
+    sentence: str = "", shown: str | None = None, hedge: bool = False,
 ) -> str:
-    """A Telegram HTML message: the passage with matches in bold and the sentence that answers
-    underlined (when the passage has more than that one), then its source line.
+    """A Telegram HTML message: the answer (`shown`, by default the passage) with matches in
+    bold and the sentence that answers underlined (when the answer has more than that one),
+    then its source line; under the hedge line when the news doesn't say exactly.
 
     Too long for Telegram (which counts UTF-16 units, an emoji is two)? The passage is cut at
     a word boundary before highlighting, so tags and entities stay whole and bold stays bold.
     """
     source = f"\n\n<i>{source_html(passage, language)}</i>"
-    at = passage.text.find(sentence) if sentence and sentence != passage.text.strip() else -1
+    answer = passage.text if shown is None else shown
+    at = answer.find(sentence) if sentence and sentence != answer.strip() else -1
     mark = (at, at + len(sentence)) if at >= 0 else None
-    text, body = passage.text, highlight_html(passage.text, is_match, mark)
-    room = limit - utf16_len(source)
+    head = f"<i>{html.escape(text('hedge', language), quote=False)}</i>\n\n" if hedge else ""
+    text_, body = answer, highlight_html(answer, is_match, mark)
+    room = limit - utf16_len(source) - utf16_len(head)
     while utf16_len(body) > room:
         share = room / utf16_len(body)  # markup and escaping grow with the text: shrink alike
-        cut = text[: max(0, min(len(text) - 1, int(len(text) * share * 0.98) - 1))]
-        text = cut[: cut.rfind(" ")] if " " in cut else cut
-        inside = mark and mark[0] < len(text)
-        body = highlight_html(text, is_match, (mark[0], min(mark[1], len(text))) if inside
-                              else None) + "…"
-    return body + source
+        cut = text_[: max(0, min(len(text_) - 1, int(len(text_) * share * 0.98) - 1))]
+        text_ = cut[: cut.rfind(" ")] if " " in cut else cut
+        kept = (mark[0], min(mark[1], len(text_))) if mark and mark[0] < len(text_) else None
+        body = highlight_html(text_, is_match, kept) + "…"
+    return head + body + source
 
 
 def no_answer_html(articles: Collection[Article], language: str, example: str) -> str:
@@ -267,7 +274,8 @@ def inline_results(engine: Engine, query: str, language: str) -> list[dict[str, 
             "id": f"p{hit.id}",
             "title": hit.passage.title[:100],
             "description": hit.passage.text[:120],
-            "html": answer_html(hit.passage, answers.language, is_match),
+            "html": answer_html(hit.passage, answers.language, is_match, sentence=hit.sentence,
+                                shown=hit.text, hedge=answers.hedged and hit is answers.hits[0]),
         }
         for hit in answers.hits
     ]

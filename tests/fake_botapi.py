@@ -177,6 +177,7 @@ class FakeBotAPI:
         self.results: dict[str, Any] = {}  # extra or overridden methods: value or fn(params)
         self.commands: dict[tuple[str, str], list[Any]] = {}  # (scope JSON, language) -> list
         self.webhook_url = ""
+        self.long_polls = 0  # getUpdates requests waiting for an update right now
         self._cond = threading.Condition()  # guards all state; notified on every change
         self._updates: list[JSONDict] = []
         self._update_ids = itertools.count(1)
@@ -272,6 +273,12 @@ class FakeBotAPI:
                     raise AssertionError(self._summary(what, count, timeout, len(found)))
                 self._cond.wait(left)
         return found
+
+    def wait_for_long_poll(self, timeout: float = 10) -> None:
+        """Block until a getUpdates request is waiting (the next update wakes it)."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.long_polls > 0, timeout):
+                raise AssertionError(f"no getUpdates waited within {timeout} s")
 
     async def await_for(self, what: Match, count: int = 1, timeout: float = 10) -> list[Call]:
         """`wait_for` that yields to the event loop while it polls."""
@@ -438,10 +445,15 @@ class FakeBotAPI:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             elif offset < 0:
                 self._updates = self._updates[offset:]
-            while not self._updates and not self._stopping.is_set():
-                if (left := deadline - time.monotonic()) <= 0:
-                    break
-                self._cond.wait(left)
+            self.long_polls += 1
+            self._cond.notify_all()
+            try:
+                while not self._updates and not self._stopping.is_set():
+                    if (left := deadline - time.monotonic()) <= 0:
+                        break
+                    self._cond.wait(left)
+            finally:
+                self.long_polls -= 1
             return self._updates[:limit]
 
     def _api_sendMessage(self, p: JSONDict) -> JSONDict:

@@ -57,8 +57,9 @@ Erlebnis zu bieten. <button>Alle akzeptieren</button> <button>Einstellungen</but
 
 def rss(base: str, items: list[dict]) -> bytes:
     entries = "".join(
-        f"<item><title>{i['title']}</title><link>{base}{i['path']}?utm_source=rss&amp;"
-        f"utm_medium=feed#top</link><guid isPermaLink=\"false\">rss-{i['path']}</guid>"
+        f"<item><title>{i['title']}</title><link>"
+        f"{i.get('link') or base + i['path'] + '?utm_source=rss&amp;utm_medium=feed#top'}"
+        f"</link><guid isPermaLink=\"false\">rss-{i['path']}</guid>"
         f"<pubDate>{i['pub']}</pubDate><description><![CDATA[{i.get('summary', '')}]]>"
         "</description></item>" for i in items)
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.config import Settings
-from bot.indexing import storage
+from bot.indexing import checks, storage
 from bot.indexing.loading import report_stale_index
 from bot.knowledge.articles import TITLE_CHARS, article_files, load_articles, parse_article
 from bot.knowledge.markup import escape_markdown, markdown_paragraphs
@@ -164,6 +164,9 @@ def test_saved_index_keeps_url_and_source_and_reads_old_ones(knowledge_copy):
     old = json.loads(saved.read_text(encoding="utf-8"))
     saved.write_text(json.dumps([{k: v for k, v in a.items() if k not in ("url", "source")}
                                  for a in old]), encoding="utf-8")
+    manifest = json.loads((settings.saved_index_dir / "manifest.json").read_text("utf-8"))
+    manifest["checksums"].update(checks.checksums(settings.saved_index_dir, ["articles.json"]))
+    (settings.saved_index_dir / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     again = storage.load(settings.saved_index_dir)
     assert all(a.url is None for a in again.articles)
     assert replace(again.articles[0], url="x").url == "x"

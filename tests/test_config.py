@@ -196,3 +196,22 @@ def test_env_example_loads_as_the_defaults():
     assert settings.webhook_port == 8443
     with pytest.raises(ConfigError, match="not set"):
         settings.require_token()
+
+
+def test_question_log_settings():
+    default = load_settings({}, None)
+    assert default.state_dir == Path.home() / ".local" / "state" / "newsbot"
+    assert (default.question_log, default.log_days) == (True, 30)
+    assert load_settings({"XDG_STATE_HOME": "/var/x"}, None).state_dir == Path("/var/x/newsbot")
+    settings = load_settings({"NEWSBOT_STATE_DIR": "/srv/s", "NEWSBOT_QUESTION_LOG": "off",
+                              "NEWSBOT_LOG_DAYS": "7", "XDG_STATE_HOME": "/var/x"}, None)
+    assert (settings.state_dir, settings.question_log, settings.log_days) == (
+        Path("/srv/s"), False, 7)
+
+
+@pytest.mark.parametrize(("key", "raw"), [("NEWSBOT_LOG_DAYS", "0"),
+                                          ("NEWSBOT_LOG_DAYS", "week"),
+                                          ("NEWSBOT_QUESTION_LOG", "maybe")])
+def test_bad_question_log_settings(key, raw):
+    with pytest.raises(ConfigError, match=key):
+        load_settings({key: raw}, None)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import KNOWLEDGE, REPO
+from conftest import KNOWLEDGE, REPO, VECTORS
 from fake_botapi import Call, FakeBotAPI
 from test_handlers import assert_telegram_html, button_data, plain
 
@@ -61,7 +61,7 @@ def bot_env(home: Path, cache: Path, base_url: str, token: str | None = TOKEN,
         NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE), NEWSBOT_INDEX_DIR=str(home / "index"),
         NEWSBOT_CACHE_DIR=str(cache), NEWSBOT_LOG_LEVEL="DEBUG",
         NEWSBOT_MAX_QUESTION_CHARS="500", NEWSBOT_FLOOD_LIMIT="12", NEWSBOT_FLOOD_WINDOW="10",
-        NEWSBOT_SEMANTIC="off",  # BM25 alone; tests/test_semantic.py runs the bot with it on
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
         NO_PROXY="127.0.0.1,localhost",
     )
     if token is not None:
@@ -184,8 +184,8 @@ def test_startup_registers_the_command_menu(bot, api):
     assert len(calls) >= 2 and api.calls_of("getMe")
     menus = {c.params.get("language_code", ""): [d["command"] for d in c.params["commands"]]
              for c in calls}
-    assert menus == {"": ["ask", "sources", "help", "start"],
-                     "en": ["ask", "sources", "help", "start"]}
+    assert menus == {"": ["ask", "sources", "help", "start", "privacy"],
+                     "en": ["ask", "sources", "help", "start", "privacy"]}
     german = api.commands[('{"type": "default"}', "")]
     assert german[0] == {"command": "ask", "description": "Eine Frage stellen (in Gruppen)"}
 
@@ -254,10 +254,11 @@ def test_english_question_gets_english_bot_words(bot, api):
     assert params["reply_markup"]["inline_keyboard"][0][0]["text"].startswith("More on this")
 
 
-def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, api, engine):
+def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, api,
+                                                                        served_engine):
     user = ids()
     first = answer_to(api, api.message(QUESTION, user_id=user))
-    hits = [h.passage.text for h in engine.ask(QUESTION, k=5).hits]
+    hits = [h.text for h in served_engine.ask(QUESTION, k=5).hits]
     assert len(hits) == 3 and plain(first["text"]).startswith(hits[0])
     following, query_id = press(api, button_data(first), user)
     assert plain(following["text"]) == f"{hits[1]}\n\nQuelle: {SOURCE}"
@@ -265,32 +266,39 @@ def test_more_button_sends_next_passage_and_disappears_when_nothing_more(bot, ap
     assert button_data(following) == f"more:2:{QUESTION}"
     following, _ = press(api, button_data(following), user)
     assert plain(following["text"]).startswith(hits[2])
-    assert "reply_markup" not in following  # the last relevant passage: no button
+    assert button_data(following) == "vote:+"  # the last relevant passage: no "more" button
     assert len(sends_to(api, user)) == 3  # each passage a new message ...
     unbuttoned = [c.params for c in api.calls_of("editMessageReplyMarkup")
                   if c.params["chat_id"] == user]
-    assert len(unbuttoned) == 2 and not any("reply_markup" in p for p in unbuttoned)
-    assert not api.calls_of("editMessageText")  # ... the earlier ones stay, without button
+    assert len(unbuttoned) == 2 and all(  # ... the earlier ones stay, with their votes only
+        [b["callback_data"] for b in p["reply_markup"]["inline_keyboard"][0]] == [
+            "vote:+", "vote:-"] for p in unbuttoned)
+    assert not api.calls_of("editMessageText")
 
 
-def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, api):
+def test_group_ask_mention_and_reply_are_answered_plain_messages_are_not(bot, api, shared):
     user = ids()
     group = -user
     kw = {"user_id": user, "chat_id": group, "chat_type": "supergroup"}
     someone = {"message_id": 1, "date": 1, "chat": {"id": group, "type": "supergroup"},
                "from": {"id": 99, "is_bot": False, "first_name": "Bo"}, "text": "Hallo"}
-    ignored = [api.message("Wer ist Kevin Mayer?", **kw),
-               api.message("Wer ist Kevin Mayer?", reply_to_message=someone, **kw),
-               api.message("@someone_else Wer ist Kevin Mayer?", **kw)]
-    asked = api.message("/ask Wer ist Kevin Mayer?", **kw)
+    # questions the default engine answers ("Wer ist Kevin Mayer?" alone it judges off topic:
+    # see docs/quality.md, the off-topic decision)
+    ignored = [api.message("Was macht Kevin Mayer bei Tiktok?", **kw),
+               api.message("Was macht Kevin Mayer bei Tiktok?", reply_to_message=someone, **kw),
+               api.message("@someone_else Was macht Kevin Mayer bei Tiktok?", **kw)]
+    asked = api.message("/ask Was macht Kevin Mayer bei Tiktok?", **kw)
     mentioned = api.mention("Wer ist Satya Nadella?", user_id=user, chat_id=group)
     by_ask, by_mention = answer_to(api, asked), answer_to(api, mentioned)
     assert "<b>Kevin</b> <b>Mayer</b>" in by_ask["text"] and SOURCE in by_ask["text"]
     assert "<b>Satya</b> <b>Nadella</b>" in by_mention["text"]
     bots_answer = api._messages[(group, max(m for c, m in api._messages if c == group))]
-    replied = api.message("Und wer ist Zhang Yiming?", reply_to_message=bots_answer, **kw)
-    assert "<b>Zhang</b> <b>Yiming</b>" in answer_to(api, replied)["text"]
-    time.sleep(0.3)  # the ignored messages were fetched together with the others
+    replied = api.message("Was sagt Satya Nadella zu Tiktok?", reply_to_message=bots_answer,
+                          **kw)
+    assert "<b>Nadella</b>" in answer_to(api, replied)["text"]
+    # SIGTERM: the bot handles every update it fetched before it exits, so an answer to an
+    # ignored message could not arrive later (the next test starts it again)
+    assert shared.terminate()[0] == 0
     quoted = [c.params.get("reply_parameters", {}).get("message_id")
               for c in sends_to(api, group)]
     assert sorted(quoted) == sorted(u["message"]["message_id"] for u in (asked, mentioned,
@@ -342,7 +350,7 @@ def test_sticker_and_photo_get_the_text_only_hint(bot, api):
 
 
 @pytest.mark.parametrize("question", [
-    "<b>Tiktok</b> & Microsoft <script>",  # "script" is unknown: may well get no answer
+    "<b>Tiktok</b> & Microsoft <script>",
     "<b>Tiktok</b> & Microsoft <i>",
     'Wer will <b>Tiktok</b> kaufen? & "Microsoft" </i>',
 ])
@@ -353,7 +361,7 @@ def test_html_specials_in_the_question_give_valid_html(bot, api, question):
     assert params["parse_mode"] == "HTML"
     assert_telegram_html(text)
     assert "<script>" not in text and "&lt;" not in text  # the question is never echoed
-    if "script" in question and not text.endswith(f"Quelle: {SOURCE}</i>"):
+    if not text.endswith(f"Quelle: {SOURCE}</i>"):  # tags as words: may well be off topic
         assert text.startswith("Dazu steht nichts in den Nachrichten")
         return
     assert text.endswith(f"<i>Quelle: {SOURCE}</i>") and bold_words(text)
@@ -368,26 +376,29 @@ def test_very_long_question_is_cut_with_the_note(bot, api):
     text = params["text"]
     assert text.endswith("\n\n(Ihre Frage war sehr lang; ich habe die ersten 500 Zeichen "
                          "gelesen.)")
-    assert f"Quelle: {SOURCE}" in text and len(text) <= 4096
+    assert len(text) <= 4096
     assert_telegram_html(text)
-    assert len(button_data(params).encode()) <= 64
+    if f"Quelle: {SOURCE}" in text:  # answered (the repeated question may be judged off topic)
+        assert len(button_data(params).encode()) <= 64
+    else:
+        assert text.startswith("Dazu steht nichts in den Nachrichten")
 
 
-def test_twenty_users_at_once_each_answered_exactly_once(bot, api):
+def test_twenty_users_at_once_each_answered_exactly_once(bot, api, shared):
     users = [ids() for _ in range(20)]
     for user in users:
         api.message(QUESTION, user_id=user)
     chats = set(users)
     api.wait_for(lambda c: c.method == "sendMessage" and c.params["chat_id"] in chats,
                  count=20, timeout=30)
-    time.sleep(0.5)  # a duplicate would come right behind
+    assert shared.terminate()[0] == 0  # every update in hand handled: no duplicate to come
     counts = {user: len(sends_to(api, user)) for user in users}
     assert counts == dict.fromkeys(users, 1)
     assert {f"Quelle: {SOURCE}" in sends_to(api, u)[0].params["text"] for u in users} == {True}
 
 
 def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(shared, api,
-                                                                         engine):
+                                                                         served_engine):
     """Runs last: stops the shared process, then presses a button in a fresh one."""
     shared.ensure_running()
     user = ids()
@@ -400,7 +411,7 @@ def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(share
 
     shared.start()  # a new process: nothing of the first one's memory survives
     following, _ = press(api, button_data(first), user)
-    second = engine.ask(QUESTION, k=3).hits[1].passage.text
+    second = served_engine.ask(QUESTION, k=3).hits[1].text
     assert plain(following["text"]) == f"{second}\n\nQuelle: {SOURCE}"
     assert button_data(following) == f"more:2:{QUESTION}"
     code, _ = shared.terminate()

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from bot.errors import KnowledgeError
 from bot.indexing.build import build_engine_from_folder
 from bot.language.dictionary import Dictionary
-from bot.search.engine import MAX_GROUPS, Answers
+from bot.search.engine import Answers
+from bot.search.query import MAX_GROUPS
 
 SEED = "2020-08-tiktok-microsoft.txt"
 
@@ -41,14 +42,15 @@ def test_answers_with_the_right_passage(engine, question, article, phrase):
 
 
 def test_german_question_words_bring_their_known_other_forms(engine):
-    _, groups, factors = engine.query("Wann beginnt der Streik?")
+    query = engine.query("Wann beginnt der Streik?")
+    groups, factors = query.groups, query.factors
     assert groups[0][:2] == ("beginnt", "beginn") and factors[0][:2] == (1.0, 1.0)
 
 
 def test_english_words_are_not_given_german_forms(engine, monkeypatch):
     dictionary = Dictionary({"take over sth.": ["übernehmen"]})
     monkeypatch.setattr(engine, "dictionary", dictionary)
-    _, groups, _ = engine.query("Who will take over TikTok?")
+    groups = engine.query("Who will take over TikTok?").groups
     assert "ubernehm" in groups[0]
     assert "takt" not in groups[0]  # "take" read as a German verb form of "Takt"
 
@@ -126,7 +128,7 @@ def test_ten_thousand_character_question_is_answered(engine):
 
 
 def test_long_question_is_cut_to_max_groups(engine):
-    _, groups, *_ = engine.query("Tiktok " * (MAX_GROUPS * 3))
+    groups = engine.query("Tiktok " * (MAX_GROUPS * 3)).groups
     assert len(groups) == MAX_GROUPS
 
 
@@ -196,6 +198,11 @@ def test_any_text_is_safe_to_ask(engine, question):
     assert all(h.coverage >= engine.min_coverage for h in answers.hits)
 
 
+# Seconds after which a forked question counts as hung. Not a speed limit (on a shared machine
+# that flakes; speed is `make bench`'s): a quadratic blow-up on these inputs takes minutes.
+HANG = 30.0
+
+
 def _within(seconds: float, call) -> None:
     """Run `call` in a forked child; TimeoutError if it takes longer than `seconds`."""
     child = multiprocessing.get_context("fork").Process(target=call)
@@ -210,10 +217,10 @@ def _within(seconds: float, call) -> None:
 
 def test_long_question_of_normal_words_is_fast(engine):
     question = "Wer will Tiktok kaufen? " + "Nachrichten " * 900
-    _within(1.0, lambda: engine.ask(question))  # in a child: the word cache is still cold
+    _within(HANG, lambda: engine.ask(question))  # in a child: the word cache is still cold
     assert engine.ask(question).found
 
 
 @pytest.mark.parametrize("word", ["a" * 10_000, "Übernahme" * 1100])
 def test_ten_thousand_letter_word_is_answered_quickly(engine, word):
-    _within(0.5, lambda: engine.ask(word))
+    _within(HANG, lambda: engine.ask(word))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.indexing.storage import is_current
 from bot.knowledge.articles import load_articles
 from bot.knowledge.feeds import STATE_FILE, fetch_round, normalise_url
 from bot.knowledge.passages import article_passages
@@ -173,9 +174,13 @@ def test_fetch_command_summary_and_exit_codes(site, env, tmp_path):
     done = _run(env, "fetch")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines() == [done.stdout.strip()]
-    assert "3 new" in done.stdout and "1 failed" in done.stdout
+    assert "3 feeds (2 read, 0 unchanged, 1 failed); articles: 3 new, 0 updated, " \
+        "0 already known, 1 not saved (" in done.stdout
     assert f"feed {site.url('/x.xml')}: HTTP 404" in done.stderr
     assert len(_stored(tmp_path / "knowledge")) == 3
+    # the saved index is brought up to date: the next start loads it instead of building
+    assert is_current(tmp_path / "knowledge", tmp_path / "knowledge" / ".newsbot")
+    assert "saved index of" in done.stderr
     again = _run(env, "fetch", "--knowledge", str(tmp_path / "knowledge"))
     assert again.returncode == 0 and "0 new" in again.stdout
     env["NEWSBOT_FEEDS"] = ""

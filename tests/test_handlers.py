@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from types import SimpleNamespace
 
 import pytest
 from conftest import KNOWLEDGE
@@ -18,6 +17,7 @@ from telegram import Update
 
 from bot import replies
 from bot.config import Settings
+from bot.feedback.asked import Outcome
 from bot.telegram import handlers
 from bot.telegram.app import build_application
 
@@ -66,12 +66,8 @@ def button_data(params: dict) -> str | None:
 
 # ----- compose(): pure, over the shared engine -----------------------------------------------
 
-def _context(engine) -> SimpleNamespace:
-    return SimpleNamespace(bot_data={"engine": engine})
-
-
 def test_compose_relevant_question_gives_html_and_button(engine):
-    text, markup = handlers.compose(_context(engine), QUESTION)
+    text, markup, asked = handlers.compose(engine, QUESTION)
     best = engine.ask(QUESTION, k=2).hits[0].passage
     assert_telegram_html(text)
     assert plain(text) == f"{best.text}\n\n{SOURCE}"
@@ -79,13 +75,17 @@ def test_compose_relevant_question_gives_html_and_button(engine):
     assert "Microsoft" in best.text and bold  # only the question's words are bold:
     assert set(bold) <= {"Käufer", "kaufen", "Tiktok", "Tiktok-Deal", "Übernahme", "holen"}
     assert markup is not None
-    (button,) = markup.inline_keyboard[0]
+    button, up, down = markup.inline_keyboard[0]
     assert button.text.startswith("Mehr dazu") and button.callback_data == f"more:1:{QUESTION}"
+    assert (up.text, up.callback_data, down.text, down.callback_data) == (
+        "👍", "vote:+", "👎", "vote:-")
+    assert (asked.outcome, asked.rank, asked.passage) == (Outcome.SURE, 0, best.text)
 
 
 def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
-    text, markup = handlers.compose(_context(engine), OFF_TOPIC)
-    assert markup is None
+    text, markup, asked = handlers.compose(engine, OFF_TOPIC)
+    assert markup is None and asked is not None
+    assert asked.outcome is Outcome.NONE and not asked.passage
     assert_telegram_html(text)
     assert text.startswith(replies.text("no_answer", "de"))
     assert "Quelle" not in text and all(p.text not in text for p in engine.index.passages)
@@ -94,26 +94,27 @@ def test_compose_off_topic_has_no_passage_and_no_keyboard(engine):
     assert "Fragen Sie zum Beispiel: <i>Was gibt es zu " in text
 
 
-def test_compose_single_relevant_passage_has_no_button(engine):
-    text, markup = handlers.compose(_context(engine), ONE_HIT)
-    assert markup is None and "<b>Kevin</b> <b>Mayer</b>" in text
+def test_compose_single_relevant_passage_has_votes_but_no_more_button(engine):
+    text, markup, _ = handlers.compose(engine, ONE_HIT)
+    assert [b.callback_data for b in markup.inline_keyboard[0]] == ["vote:+", "vote:-"]
+    assert "<b>Kevin</b> <b>Mayer</b>" in text
 
 
 @pytest.mark.parametrize("rank", [1, 3, 50])
 def test_compose_rank_beyond_hits_says_nothing_more(engine, rank):
     hits = engine.ask(ONE_HIT, k=60).hits
     assert len(hits) == 1
-    text, markup = handlers.compose(_context(engine), ONE_HIT, rank)
-    assert (text, markup) == (replies.text("no_more", "de"), None)
+    assert handlers.compose(engine, ONE_HIT, rank) == (replies.text("no_more", "de"), None, None)
 
 
 def test_compose_pages_through_all_relevant_passages(engine):
     hits = engine.ask(QUESTION, k=10).hits
     assert len(hits) == 3
-    pages = [handlers.compose(_context(engine), QUESTION, rank) for rank in range(3)]
-    assert [plain(t).split("\n\n")[0] for t, _ in pages] == [h.passage.text for h in hits]
-    assert [button_data({"reply_markup": m.to_dict()}) if m else None for _, m in pages] == [
-        f"more:1:{QUESTION}", f"more:2:{QUESTION}", None]
+    pages = [handlers.compose(engine, QUESTION, rank) for rank in range(3)]
+    assert [plain(t).split("\n\n")[0] for t, _, _ in pages] == [h.passage.text for h in hits]
+    assert [button_data({"reply_markup": m.to_dict()}) for _, m, _ in pages] == [
+        f"more:1:{QUESTION}", f"more:2:{QUESTION}", "vote:+"]
+    assert [a.rank for _, _, a in pages] == [0, 1, 2]
 
 
 LONG_QUESTION = "Wörter über Übernahme — 🇩🇪🇺🇸 Straßenbahn Grüße " * 10
@@ -151,12 +152,6 @@ def test_question_of_strips_command_and_mention(text, expected):
 # ----- the Application, fed updates in-process ------------------------------------------------
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
 
 
 def _settings(api: FakeBotAPI, **changes) -> Settings:
@@ -266,11 +261,11 @@ async def test_more_sends_next_passage_as_new_message_and_moves_the_button(app, 
         assert plain(sent["text"]) == f"{hits[rank].passage.text}\n\n{SOURCE}"
         assert_telegram_html(sent["text"])
         data = button_data(sent)
-    assert data is None  # the third passage is the last relevant one: no button
+    assert data == "vote:+"  # the third passage is the last relevant one: no "more" button
     assert len(replies_to(api, 17)) == 3 and not api.calls_of("editMessageText")
     first = api._messages[(17, min(m for c, m in api._messages if c == 17))]
     assert plain(first["text"]).startswith(hits[0].passage.text)  # still readable ...
-    assert "reply_markup" not in first  # ... without its button
+    assert button_data(first) == "vote:+"  # ... without its "more" button, with the votes
     # a (forged) tap on the last answer, which has no button: answered, nothing sent
     await feed(app, api.callback_query(f"more:3:{QUESTION}", user_id=17, push=False))
     assert len(replies_to(api, 17)) == 3

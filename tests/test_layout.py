@@ -23,12 +23,12 @@ PACKAGE = ROOT / "bot"
 MAX_LINES = 300
 # The stages, bottom to top: a module may import its own stage and those below, never above.
 STAGES = [
-    ("bot", "bot.config", "bot.errors", "bot.logs"),
+    ("bot", "bot.config", "bot.errors", "bot.logs", "bot.text"),
     ("bot.knowledge",),
     ("bot.language",),
     ("bot.search",),
     ("bot.indexing",),
-    ("bot.replies", "bot.evaluate"),
+    ("bot.replies", "bot.evaluate", "bot.feedback"),
     ("bot.telegram", "bot.console"),
     ("bot.cli", "bot.__main__"),
 ]

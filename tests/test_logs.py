@@ -15,7 +15,7 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 
 @pytest.fixture(autouse=True)
 def no_secrets(monkeypatch):
-    monkeypatch.setattr(logs, "_secrets", set())
+    monkeypatch.setattr(logs, "_secrets", {})
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_registered_secret_is_redacted():
 @pytest.mark.parametrize("value", [None, "", "short"])
 def test_short_or_empty_secrets_are_not_registered(value):
     add_secret(value)
-    assert logs._secrets == set()
+    assert logs._secrets == {}
     assert redact("a short text") == "a short text"
 
 
@@ -137,3 +137,12 @@ def test_httpx_request_line_never_reaches_stderr(restore_logging, capsys):
     assert "HTTP Request" not in err
     assert "failed at /[REDACTED]/getMe" in err
     assert TOKEN not in err
+
+
+def test_a_percent_encoded_lowercased_token_is_redacted():
+    """A Bot API error description quoting the bot's path, as python-telegram-bot shows it."""
+    mangled = f"not found: /bot{TOKEN.replace(':', '%3A')}/getme".lower()
+    assert "[REDACTED]" in redact(mangled)
+    assert TOKEN.split(":")[1].lower() not in redact(mangled)
+    add_secret(TOKEN.split(":")[1])
+    assert TOKEN.split(":")[1].lower() not in redact(f"secret {TOKEN.split(':')[1].lower()}")

@@ -152,17 +152,18 @@ def test_engine_never_raises(engine, question, k):
 def test_compose_gives_valid_telegram_html(engine, question, rank):
     """handlers.compose, the reply to a question (and to its "more" buttons)."""
     EXAMPLES["compose"] += 1
-    context = SimpleNamespace(bot_data={"engine": engine})
-    text, markup = handlers.compose(context, question, rank)
+    text, markup, _ = handlers.compose(engine, question, rank)
     check_telegram_html(text)
     if markup is not None:
         (row,) = markup.inline_keyboard
-        (button,) = row
-        data = button.callback_data
-        assert len(data.encode("utf-8")) <= 64
-        kind, number, _ = data.split(":", 2)
-        assert kind == handlers.MORE and int(number) == rank + 1
-        assert 1 <= utf16_len(button.text) <= 64
+        *more, up, down = row
+        assert (up.callback_data, down.callback_data) == ("vote:+", "vote:-")
+        for button in more:
+            data = button.callback_data
+            assert len(data.encode("utf-8")) <= 64
+            kind, number, _ = data.split(":", 2)
+            assert kind == handlers.MORE and int(number) == rank + 1
+            assert 1 <= utf16_len(button.text) <= 64
 
 
 @SETTINGS

@@ -30,11 +30,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import report_line
+from conftest import VECTORS, report_line
 from fake_botapi import Call, FakeBotAPI, _ApiError
 from telegram import Update
 
@@ -99,7 +99,7 @@ def bot_env(tmp: Path, base_url: str, **extra: str) -> dict[str, str]:
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=base_url, NEWSBOT_LOG_LEVEL="DEBUG",
         NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE), NEWSBOT_DICTIONARY="/nonexistent",
         NEWSBOT_THESAURUS="/nonexistent", NEWSBOT_CACHE_DIR=str(tmp / "cache"), HOME=str(tmp),
-        NEWSBOT_SEMANTIC="off",
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
         PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -169,6 +169,9 @@ class Live:
     bot: BotProcess
     knowledge: Path
     started: bool = False
+    # chat → how many messages it gets in all; checked once the bot has stopped (SIGTERM ends
+    # it after every update in hand is handled), so a late extra one cannot slip past
+    exactly: dict[int, int] = field(default_factory=dict)
 
     def start_api(self, down: bool = False) -> None:
         self.api.set_down(down)
@@ -198,6 +201,7 @@ def live(tmp_path_factory):
     shared = Live(api, BotProcess(env, cwd=tmp), knowledge)
     yield shared
     shared.bot.stop()
+    assert {chat: len(sent_to(api, chat)) for chat in shared.exactly} == shared.exactly
     api.stop()
 
 
@@ -261,8 +265,8 @@ def test_reload_from_non_admin_gets_no_reply(live):
     reloads = len(bot.matching("reloaded: ")) + len(bot.matching("reload failed"))
     api.message("/reload", user_id=2003)
     answer = ask(api, "Wer will Tiktok kaufen?", user_id=2003)  # pushed after /reload
-    time.sleep(0.3)
     assert [c.params["text"] for c in sent_to(api, 2003)] == [answer]
+    live.exactly[2003] = 1  # and nothing later either
     assert len(bot.matching("reloaded: ")) + len(bot.matching("reload failed")) == reloads
 
 
@@ -287,8 +291,8 @@ def test_flood_delays_one_user_without_losing_anything_or_slowing_others(live):
     assert len(notices) == 1
     assert sorted(replied_to(c) for c in answers) == sorted(asked)  # each exactly once
     assert answers[-1].time - answers[0].time > 3.0  # 25 waited their turn (5 per second)
-    time.sleep(0.3)
     assert len(sent_to(api, flooder)) == 31
+    live.exactly[flooder] = 31  # and nothing later either
 
 
 def test_long_question_is_cut_with_a_note(live):
@@ -383,13 +387,12 @@ def test_webhook_checks_secret_and_body(tmp_path):
         good = update(3005, 5)
         assert _post(port, good, WEBHOOK_SECRET) == 200
         (answer,) = api.wait_for("sendMessage", timeout=10)
-        time.sleep(0.3)
         assert answer.params["chat_id"] == 3005 and "Tiktok" in answer.params["text"]
         assert replied_to(answer) == json.loads(good)["message"]["message_id"]
-        assert len(api.calls_of("sendMessage")) == 1  # nothing else was processed
     finally:
-        code = bot.stop()
+        code = bot.stop()  # SIGTERM: every update in hand is handled before it exits
         api.stop()
+    assert len(api.calls_of("sendMessage")) == 1  # nothing else was processed
     assert code == 0
     assert WEBHOOK_SECRET not in bot.output and SECRET_HALF not in bot.output
     assert "DEBUG" in bot.output and "[REDACTED]" in bot.output
@@ -401,12 +404,6 @@ def test_webhook_checks_secret_and_body(tmp_path):
 
 
 # ----- in-process: faults and handler bugs ---------------------------------------------------
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
-
-
 def _settings(api: FakeBotAPI) -> Settings:
     return Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
                     flood_limit=1000)
@@ -525,8 +522,7 @@ async def test_every_question_answered_exactly_once_under_faults(api, engine):
             deadline = time.monotonic() + 10
             while faulted() != injected and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)  # late "timeout" deliveries
-            await asyncio.sleep(1.0)  # room for a (wrong) late resend to show up
-        finally:
+        finally:  # stop() waits for every update's task: a (wrong) late resend is in by then
             await app.updater.stop()
             await app.stop()
     assert faulted() == injected  # every fault was actually hit

@@ -17,7 +17,7 @@ from bot.search.index import Hit
 
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ENTITY_RE = re.compile(r"&(?:amp|lt|gt|quot|#x?[0-9a-fA-F]+);")
-TAG_RE = re.compile(r"</?(?:b|i)>")
+TAG_RE = re.compile(r"</?(?:b|i|u)>")
 
 
 def _passage(text: str = "Microsoft will Tiktok kaufen.", **fields) -> Passage:
@@ -37,12 +37,12 @@ def _is_tiktok(word: str) -> bool:
 
 
 def _assert_well_formed(message: str) -> None:
-    """Every & starts a complete entity; <b> and <i> tags are balanced; no stray < or >."""
+    """Every & starts a complete entity; <b>, <i> and <u> tags are balanced; no stray < or >."""
     for match in re.finditer("&", message):
         assert ENTITY_RE.match(message, match.start()), message[match.start() : match.start() + 8]
     stripped = TAG_RE.sub("", message)
     assert "<" not in stripped and ">" not in stripped
-    for tag in ("b", "i"):
+    for tag in ("b", "i", "u"):
         assert message.count(f"<{tag}>") == message.count(f"</{tag}>")
 
 
@@ -102,8 +102,10 @@ def test_json_answers_round_trip():
     assert data["answers"] == [
         {"text": passage.text, "sentence": passage.text, "score": 5.0, "article": "a.txt",
          "title": TITLE,
-         "date": "2020-08", "dateline": "REDMOND/WASHINGTON", "passage": 3, "url": None}
+         "date": "2020-08", "dateline": "REDMOND/WASHINGTON", "passage": 3, "passages": [3],
+         "url": None}
     ]
+    assert data["sure"] is True
 
 
 def test_json_answers_carry_the_url():
@@ -130,7 +132,7 @@ def test_json_answers_is_one_line():
 
 def test_json_answers_empty():
     assert json.loads(replies.json_answers(Answers("asdf", "de", []))) == {
-        "question": "asdf", "language": "de", "answers": []
+        "question": "asdf", "language": "de", "sure": False, "answers": []
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_semantic import ARTICLES, HashEmbedder
+from test_semantic import ARTICLES, HashEmbedder, _ranker
 
 from bot.config import load_settings
 from bot.indexing import embed, storage
@@ -69,7 +69,8 @@ def test_the_text_map_is_saved_with_the_index_and_read_back(tmp_path, monkeypatc
     for a, b in zip(saved, texts.text_map(built.index.passages), strict=True):
         np.testing.assert_array_equal(a, b)
     monkeypatch.setattr(texts, "split_sentences", lambda text: pytest.fail("split again"))
-    monkeypatch.setattr(embed, "load_embedder", lambda threads: HashEmbedder())
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: HashEmbedder())
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
     embed.attach(loaded, settings)
     assert loaded.semantic is not None and len(loaded.semantic.keys) == len(loaded.index)
 
@@ -111,7 +112,7 @@ def test_fill_with_threads_embeds_each_text_once(tmp_path, monkeypatch, workers)
     embedder = HashEmbedder()
     store = VectorStore(tmp_path, embedder.name, embedder.dim)
     sem = Semantic(embedder, engine.index.passages, store)
-    todo = sem.todo()
+    todo = sem.todo() + len(semantic.baseline_texts())  # the baseline's sentences first
     assert fill(sem, store, workers=workers) == todo == embedder.embedded == len(store)
     assert sem.complete and sem.todo() == 0
     vector = embedder.queries(["Streik der Lokführer"])[0]

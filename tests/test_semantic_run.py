@@ -34,7 +34,9 @@ def semantic_bot(tmp_path_factory):
         shutil.copy(article, knowledge / article.name)
     with FakeBotAPI(TOKEN) as api:
         # no dictionary to parse: the bot is up in seconds, long before the vectors are made
+        # vectors of its own (not the shared test vectors): this bot must embed them itself
         env = bot_env(home, _cache_dir(tmp_path_factory), api.base_url, NEWSBOT_SEMANTIC="on",
+                      NEWSBOT_VECTORS_DIR=str(home / "vectors"),
                       NEWSBOT_KNOWLEDGE_DIR=str(knowledge), NEWSBOT_LOG_LEVEL="INFO",
                       NEWSBOT_DICTIONARY=str(home / "no-dictionary.index"))
         process = BotProcess(api, env, home)

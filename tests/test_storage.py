@@ -92,6 +92,27 @@ def test_is_current_false_after_touching_a_file(saved):
     assert not storage.is_current(settings.knowledge_dir, settings.saved_index_dir)
 
 
+def test_an_article_edited_during_the_build_is_not_recorded_as_current(settings, monkeypatch):
+    """The race of `newsbot index`: a file edited after it was read but before the manifest is
+    written must count as changed, so the next start indexes its new text."""
+    path = next(settings.knowledge_dir.glob("*.txt"))
+    build = storage.build_engine
+
+    def build_while_editing(articles, **kwargs):
+        engine = build(articles, **kwargs)  # the articles are read: now the file changes
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nEin neuer Absatz.\n",
+                        encoding="utf-8")
+        return engine
+
+    monkeypatch.setattr(storage, "build_engine", build_while_editing)
+    engine = storage.build_and_save(settings)
+    assert not any("neuer Absatz" in p.text for p in engine.index.passages)  # the old text
+    assert not storage.is_current(settings.knowledge_dir, settings.saved_index_dir)
+    monkeypatch.undo()
+    reopened = storage.open_index(settings)  # rebuilt, with the new text
+    assert any("neuer Absatz" in p.text for p in reopened.index.passages)
+
+
 def test_is_current_false_after_adding_a_file(saved):
     _, settings = saved
     (settings.knowledge_dir / "neu.txt").write_text("Ein neuer Artikel.", encoding="utf-8")

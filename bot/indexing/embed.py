@@ -3,8 +3,10 @@
 `attach` gives an engine its model, its saved vectors (`<index>/vectors/`) and the fitted
 ranker; every failure there (no model package, an unwritable folder) leaves the engine lexical
 with one warning. `embed_all` fills the missing vectors with a progress bar (`newsbot index`,
-`eval`); `Filler` does it in a background thread at low priority while the bot serves, taking
-up the new vectors every few seconds.
+`eval`); a `Filler` does it in a background thread at low priority while the bot serves, taking
+up the new vectors every few seconds. Whoever serves owns that thread: the Telegram app starts
+it in `post_init` and stops it in `post_shutdown` and around a reload, the console chat around
+its conversation. Nothing here starts a thread by itself.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.search.embedding import load_embedder
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
 from bot.search.semantic import Semantic, fill
+from bot.search.vectorcheck import damaged_vectors, discard
 from bot.search.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -33,24 +36,24 @@ REFRESH = 30.0  # seconds between the background filler's swaps of new vectors
 
 
 def vectors_dir(settings: Settings) -> Path:
-    """Where the vectors are saved: inside the index folder."""
-    return settings.saved_index_dir / "vectors"
+    """Where the vectors are saved (NEWSBOT_VECTORS_DIR, by default inside the index folder)."""
+    return settings.saved_vectors_dir
 
 
 def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
     """Give the engine its semantic stage, if it can have one; the store to fill, or None.
-    `threads`: for building the vector index; the model gets one OpenMP thread, and
-    `embed_all` as many worker threads calling it as it is told (as fast, and on a busy
-    machine a stalled thread holds up only its own batch)."""
+    `threads`: for building the vector index; the model runs with the OpenMP threads the
+    command line chose (one), and `embed_all` with as many worker threads calling it as it is
+    told (as fast, and on a busy machine a stalled thread holds up only its own batch).
+    The caller stops any `Filler` writing into the same folder first (one writer at a time)."""
     if not settings.semantic:
         return None
-    stop_filler()  # one writer at a time for the saved vectors
-    embedder = load_embedder(1)
+    embedder = load_embedder()
     if embedder is None:
         return None
     nearest.set_threads(threads)
     try:
-        ranker = Ranker.load()
+        ranker = Ranker.load(model=embedder.name)
     except (OSError, ValueError) as exc:
         log.warning("semantic stage off, answering with BM25 alone: the ranker cannot be "
                     "read (%s)", exc)
@@ -67,6 +70,11 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
         log.info("splitting and hashing %d passages for the semantic stage; `newsbot index` "
                  "saves them with the index, so a start need not", len(passages))
     engine.semantic = Semantic(embedder, passages, store, texts=texts)
+    if problem := damaged_vectors(engine.semantic, store):  # never serve garbage silently
+        log.warning("%s; embedding them anew", problem)
+        discard(store.folder)
+        store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
+        engine.semantic = Semantic(embedder, passages, store, texts=texts)
     engine.ranker = ranker
     return store
 
@@ -99,12 +107,19 @@ def embed_all(engine: Engine, store: VectorStore, progress: bool = True,
 
 
 class Filler(threading.Thread):
-    """Embeds an engine's missing vectors in the background, at low priority."""
+    """Embeds an engine's missing vectors in the background, at low priority. `start()` it;
+    `stop()` ends it after the batch it is on (what is done is saved)."""
 
     def __init__(self, engine: Engine, store: VectorStore) -> None:
         super().__init__(name="newsbot-embed", daemon=True)
         self.engine, self.store = engine, store
         self.stopping = threading.Event()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Ask it to stop and wait (at most `timeout` seconds) until its batch is saved."""
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout)
 
     def run(self) -> None:
         """Embed, swapping in what is done every REFRESH seconds."""
@@ -140,36 +155,17 @@ class Filler(threading.Thread):
             log.exception("background embedding failed; answering with the vectors it has")
             return
         if self.stopping.is_set():
-            log.info("background embedding stopped for the reloaded knowledge (what is done "
-                     "is saved)")
+            log.info("background embedding stopped (what is done is saved)")
             return
         log.info("embedding done: %d passages with vectors (%.0f s)", semantic.count,
                  time.monotonic() - started)
 
 
-_filler: Filler | None = None
+def filler(engine: Engine) -> Filler | None:
+    """A (not yet started) background embedder for the engine's missing vectors; None when
+    it has no semantic stage or nothing is missing."""
+    semantic = engine.semantic
+    if semantic is None or semantic.complete:
+        return None
+    return Filler(engine, semantic.store)
 
-
-_turn = threading.Lock()  # reloads may overlap (SIGHUP, /reload, a feed round)
-
-
-def _stop() -> None:  # the caller holds _turn
-    if _filler is not None and _filler.is_alive():
-        _filler.stopping.set()
-        _filler.join(timeout=60)
-
-
-def stop_filler() -> None:
-    """Stop the background embedding (after the batch it is on)."""
-    with _turn:
-        _stop()
-
-
-def start_filler(engine: Engine, store: VectorStore) -> Filler:
-    """Start embedding in the background for this engine, stopping the one for the last."""
-    global _filler
-    with _turn:
-        _stop()
-        _filler = Filler(engine, store)
-        _filler.start()
-        return _filler

@@ -16,8 +16,10 @@ from bot.indexing import embed
 from bot.indexing.build import build_engine
 from bot.indexing.storage import PassageStore, fingerprint, open_index
 from bot.knowledge.articles import load_articles
+from bot.language.cache import cache_path
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
+from bot.language.thesaurus import CACHE_NAME as THESAURUS_CACHE
 from bot.language.thesaurus import default_thesaurus
 from bot.search.engine import Engine
 
@@ -53,9 +55,11 @@ def load_engine(
     """Load the knowledge folder (from its saved index when that is current), the thesaurus and
     the dictionary. `skipped`: gets the names of article files that could not be read.
     `announce`: where slow first-start work is said as it starts (the console: stderr).
-    `vectors`: "now" embeds what is missing before answering (index, eval), "background" in
-    a thread while answering (run, chat), "saved" uses what is saved (ask); a small knowledge
-    base is embedded at once in any case. `archives`: more folders indexed beside (eval)."""
+    `vectors`: "now" embeds what is missing before answering (index, eval), "background"
+    leaves it to the caller's `embed.Filler` while answering (run, chat), "saved" uses what is
+    saved (ask); a small knowledge base is embedded at once in any case. `archives`: more
+    folders indexed beside (eval). No thread is started here; the caller stops any `Filler`
+    still writing vectors for the same folder first."""
     if archives:  # in memory: the saved index is the knowledge folder's alone
         target = settings.saved_index_dir
         engine = build_engine([a for folder in (settings.knowledge_dir, *archives)
@@ -64,7 +68,10 @@ def load_engine(
         engine = open_index(settings, skipped=skipped)
         if not isinstance(engine.index.passages, PassageStore):  # built now: say why
             report_stale_index(settings)
-    _semantic(engine, settings, vectors)
+    _semantic(engine, settings, vectors, announce)
+    if announce and settings.thesaurus.is_file() and not cache_path(
+            [settings.thesaurus], settings.cache_dir, THESAURUS_CACHE).is_file():
+        announce("preparing the German thesaurus (first start only) …")
     engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
     if with_dictionary:
         engine.dictionary = load_english(settings, announce)
@@ -72,7 +79,8 @@ def load_engine(
     return engine
 
 
-def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
+def _semantic(engine: Engine, settings: Settings, vectors: str,
+              announce: Callable[[str], None] | None = None) -> None:
     """Attach the semantic stage and fill its vectors now, later or not at all."""
     threads = (os.cpu_count() or 1) if vectors == "now" else 1
     store = embed.attach(engine, settings, threads)
@@ -81,14 +89,14 @@ def _semantic(engine: Engine, settings: Settings, vectors: str) -> None:
     missing = engine.semantic.todo() if engine.semantic else 0
     if missing and (vectors == "now" or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
+        if announce and vectors != "now":  # "now" shows a progress bar
+            announce(f"embedding {missing} new texts of the knowledge base (a few seconds) …")
         try:
             embed.embed_all(engine, store, progress=vectors == "now", workers=threads)
         except OSError as exc:  # the passages without vectors are found by BM25 alone
             log.warning("cannot save vectors in %s (%s): set NEWSBOT_INDEX_DIR to a folder "
                         "this user can write", embed.vectors_dir(settings), exc.strerror or exc)
-    elif missing and vectors == "background":
-        embed.start_filler(engine, store)
-    elif missing:
+    elif missing and vectors != "background":  # "background": the caller's Filler embeds them
         log.warning("%d texts have no vectors yet, so some passages are found by BM25 alone: "
                     "run `newsbot index` to embed them", missing)
 

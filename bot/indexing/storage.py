@@ -3,7 +3,8 @@
 Layout of `<knowledge>/.newsbot/` (or NEWSBOT_INDEX_DIR): `manifest.json` (format version,
 BM25 parameters, and each article file's size and mtime, to tell whether the folder changed),
 the CSR arrays as `.npy` (memory-mapped on load), the vocabulary, word frequencies and analysed
-words as JSON, and the passages as one UTF-8 text blob with offsets.
+words as JSON, the passages as one UTF-8 text blob with offsets, and (with the semantic stage)
+the text map of `bot/search/texts.py`; the manifest holds every file's SHA-256.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from bot.config import Settings
 from bot.errors import IndexFileError
 from bot.indexing.build import build_engine
+from bot.indexing.checks import check_manifest, check_parts, checksums, verify
 from bot.knowledge.articles import Article, article_files, load_articles
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
@@ -34,7 +36,7 @@ from bot.search.scoring import BM25Params
 from bot.search.texts import TextMap, load_text_map, save_text_map, text_map
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # 2: words.json (the analysed words) added
+FORMAT = 3  # 2: words.json (the analysed words) added; 3: each file's checksum
 ARRAYS = ("indptr", "indices", "weights", "idf")
 LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_question` reads them)
 
@@ -70,13 +72,39 @@ def fingerprint(folder: Path, index_dir: Path | None = None) -> dict[str, list[i
     }
 
 
-def save(engine: Engine, folder: Path, target: Path, texts: bool = False) -> None:
-    """Write the engine's index to `target` atomically (a temp folder renamed into place);
-    `texts`: with the semantic stage's text keys (`bot/search/texts.py`), so that a start
-    reads them instead of splitting and hashing every passage."""
-    tmp = target.with_name(target.name + ".tmp")
+def save(engine: Engine, target: Path, files: dict[str, list[int]], texts: bool = False) -> None:
+    """Write the engine's index to `target` atomically (a temp folder renamed into place).
+    `files`: the folder's `fingerprint` taken BEFORE its articles were read, so a file edited
+    while the index was built counts as changed (and is indexed again next time). `texts`:
+    with the semantic stage's text keys (`bot/search/texts.py`), so that a start reads them
+    instead of splitting and hashing every passage; they are checksummed like every file."""
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # this run's own
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    try:
+        _write(engine, tmp, files, keys=texts)
+    except BaseException:  # a full disk, Ctrl-C: leave nothing behind that needs space
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
+        os.replace(target / "vectors", tmp / "vectors")
+    old = target.with_name(f"{target.name}.old-{os.getpid()}")  # swap: never missing
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(target: Path) -> None:
+    """Remove the temporary folders of saves that were killed (call it holding the lock)."""
+    for path in target.parent.glob(f"{target.name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in target.parent.glob(f"{target.name}.old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _write(engine: Engine, tmp: Path, files: dict[str, list[int]], keys: bool) -> None:
     index = engine.index
     for name in ARRAYS:
         np.save(tmp / f"{name}.npy", getattr(index, name))
@@ -95,19 +123,12 @@ def save(engine: Engine, folder: Path, target: Path, texts: bool = False) -> Non
     _write_json(tmp / "articles.json", [  # the text is in passages.txt: keep the leads
         {**asdict(a), "paragraphs": a.paragraphs[:LEAD]} for a in engine.articles
     ])
-    _write_json(tmp / "manifest.json", {
-        "format": FORMAT, "params": asdict(index.params), "files": fingerprint(folder, target),
-    })
-    if texts:
+    if keys:  # before the manifest: its checksums cover the text map too
         save_text_map(text_map(index.passages), tmp)
-    if (target / "vectors").is_dir():  # vectors are keyed by text: they outlive a rebuild
-        os.replace(target / "vectors", tmp / "vectors")
-    old = target.with_name(target.name + ".old")  # swap: a saved index is never missing
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    _write_json(tmp / "manifest.json", {
+        "format": FORMAT, "params": asdict(index.params), "files": files,
+        "checksums": checksums(tmp, sorted(p.name for p in tmp.iterdir() if p.is_file())),
+    })
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -119,51 +140,48 @@ def _read_json(path: Path) -> Any:
 
 
 def load(target: Path) -> Engine:
-    """Load a saved index; raises IndexFileError when it is unreadable."""
+    """Load a saved index; raises IndexFileError (naming the file) when it is unreadable or
+    damaged (`bot.indexing.checks`)."""
+    path = target / "manifest.json"
     try:
-        params = BM25Params(**_read_json(target / "manifest.json")["params"])
-        arrays = {n: np.load(target / f"{n}.npy", mmap_mode="r") for n in ARRAYS}
+        manifest = _read_json(path)
+        verify(target, check_manifest(manifest, path))
+        params = BM25Params(**manifest["params"])
+        path = target / "articles.json"
         articles = [
-            Article(**{**a, "paragraphs": tuple(a["paragraphs"])})
-            for a in _read_json(target / "articles.json")
+            Article(**{**a, "paragraphs": tuple(a["paragraphs"])}) for a in _read_json(path)
         ]
-        owners = np.load(target / "owners.npy")
-        store = PassageStore(
-            articles, _map(target / "passages.txt"),
-            np.load(target / "offsets.npy"), owners,
-            np.load(target / "positions.npy"), load_text_map(target, len(owners)),
-        )
-        terms = _read_json(target / "vocabulary.json")
-        frequencies = Counter(_read_json(target / "frequencies.json"))
-        known_words = _read_json(target / "words.json")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        arrays = {}
+        for name in ARRAYS:
+            path = target / f"{name}.npy"
+            arrays[name] = np.load(path, mmap_mode="r")
+        path = target / "passages.txt"
+        blob = _map(path)
+        parts = {}
+        for name in ("offsets", "owners", "positions"):
+            path = target / f"{name}.npy"
+            parts[name] = np.load(path)
+        path = target / "text_keys.npy"
+        texts = load_text_map(target, len(parts["owners"]))
+        store = PassageStore(articles, blob, **parts, texts=texts)
+        jsons = []
+        for name in ("vocabulary", "frequencies", "words"):
+            path = target / f"{name}.json"
+            jsons.append(_read_json(path))
+        terms, frequencies, known_words = jsons
+    except IndexFileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexFileError(
-            f"saved index {target} is unreadable ({exc}): run `newsbot index`"
+            f"saved index file {path} is unreadable ({exc}): run `newsbot index`"
         ) from exc
-    _check(target, arrays, store, terms)
+    check_parts(target, arrays, len(store), store.offsets, store.owners, store.positions,
+                len(blob), len(articles), terms, frequencies, known_words)
     vocabulary = {term: i for i, term in enumerate(terms)}
     index = Index(store, vocabulary, **arrays, params=params)
-    analyzer = Analyzer(frequencies)
+    analyzer = Analyzer(Counter(frequencies))
     analyzer.remember(known_words)
     return Engine(articles, index, analyzer)
-
-
-def _check(target: Path, arrays: dict, store: PassageStore, terms: list) -> None:
-    """Refuse a saved index whose parts don't fit together (a damaged or mixed folder)."""
-    indptr, indices, weights, idf = (arrays[n] for n in ARRAYS)
-    n = len(store)
-    problems = [
-        len(indptr) != len(terms) + 1 or len(idf) != len(terms),
-        len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices)),
-        len(weights) != len(indices),
-        len(store.offsets) != n + 1 or (n and store.offsets[-1] != len(store.blob)),
-        len(store.positions) != n,
-        n and (not store.articles or int(store.owners.max()) >= len(store.articles)),
-        len(indices) and int(indices.max()) >= n,
-        not n,
-    ]
-    if any(problems):
-        raise IndexFileError(f"saved index {target} is inconsistent: run `newsbot index`")
 
 
 def _map(path: Path) -> bytes | mmap.mmap:
@@ -180,7 +198,7 @@ def is_current(folder: Path, target: Path) -> bool:
         manifest = _read_json(target / "manifest.json")
     except (OSError, ValueError):
         return False
-    return (
+    return isinstance(manifest, dict) and (
         manifest.get("format") == FORMAT
         and manifest.get("params") == asdict(BM25Params())
         and manifest.get("files") == fingerprint(folder, target)
@@ -190,10 +208,10 @@ def is_current(folder: Path, target: Path) -> bool:
 def build_and_save(settings: Settings, progress: bool = False) -> Engine:
     """`newsbot index`: analyse the folder and save the index."""
     started = time.perf_counter()
-    engine = build_engine(
-        load_articles(settings.knowledge_dir, settings.saved_index_dir), progress=progress
-    )
-    save(engine, settings.knowledge_dir, settings.saved_index_dir, texts=settings.semantic)
+    folder, target = settings.knowledge_dir, settings.saved_index_dir
+    files = fingerprint(folder, target)  # before reading: an edit meanwhile means stale
+    engine = build_engine(load_articles(folder, target), progress=progress)
+    save(engine, target, files, texts=settings.semantic)
     log.info("saved index of %d passages to %s in %.1f s", len(engine.index),
              settings.saved_index_dir, time.perf_counter() - started)
     if settings.semantic:  # the saved engine: its text map is made, and its passages mapped
@@ -209,7 +227,9 @@ def open_index(settings: Settings, skipped: list[str] | None = None) -> Engine:
     Files that cannot be read are skipped and, when built now, named in `skipped`."""
     folder, target = settings.knowledge_dir, settings.saved_index_dir
     started = time.perf_counter()
-    if is_current(folder, target):
+    if not is_current(folder, target):
+        _say_if_damaged(target / "manifest.json")
+    else:
         try:
             engine = load(target)
         except IndexFileError as exc:
@@ -224,3 +244,22 @@ def open_index(settings: Settings, skipped: list[str] | None = None) -> Engine:
     log.info("indexed %d passages from %d articles in %.2f s", len(engine.index),
              len(engine.articles), time.perf_counter() - started)
     return engine
+
+
+def _say_if_damaged(path: Path) -> None:
+    """A manifest that is there but unreadable is said (one warning); a missing one is not."""
+    try:
+        manifest = _read_json(path)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        log.warning("saved index file %s is damaged (%s); rebuilding", path, exc)
+        return
+    if isinstance(manifest, dict) and manifest.get("format") not in (FORMAT, None):
+        log.info("the saved index in %s is of another format: run `newsbot index` to save it "
+                 "anew", path.parent)
+        return
+    try:
+        check_manifest(manifest, path)
+    except IndexFileError as exc:
+        log.warning("%s; rebuilding", exc)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.errors import KnowledgeError
+from bot.errors import EmptyArticle, KnowledgeError
 from bot.knowledge.extract import extract_page
 from bot.knowledge.markup import markdown_paragraphs, split_front_matter
 from bot.knowledge.sentences import split_sentences
@@ -66,7 +66,7 @@ def parse_article(name: str, text: str) -> Article:
         " ".join(block.split()) for block in re.split(r"\n\s*\n", body) if block.strip()
     )
     if not paragraphs:
-        raise KnowledgeError(f"{name}: no text after the metadata")
+        raise EmptyArticle(name)
     title = meta.get("title") or _first_sentence(paragraphs[0])
     return Article(name, shorten(title), meta.get("date"), meta.get("dateline"), paragraphs)
 
@@ -99,7 +99,7 @@ def _parse_markdown(name: str, text: str) -> Article:
     body = _wire_prefix("\n".join(lines).strip(), meta)
     heading, paragraphs = markdown_paragraphs(body)
     if not paragraphs:
-        raise KnowledgeError(f"{name}: no text after the metadata")
+        raise EmptyArticle(name)
     title = meta.get("title") or meta.get("#") or heading or _first_sentence(paragraphs[0])
     return Article(name, shorten(title), meta.get("date"), meta.get("dateline"),
                    tuple(paragraphs), meta.get("url"), meta.get("source"))
@@ -108,10 +108,10 @@ def _parse_markdown(name: str, text: str) -> Article:
 def _parse_html(name: str, text: str) -> Article:
     page = extract_page(text)
     if page is None:
-        raise KnowledgeError(f"{name}: no article text in the page")
+        raise EmptyArticle(name, page=True)
     heading, paragraphs = markdown_paragraphs(page.text)
     if not paragraphs:
-        raise KnowledgeError(f"{name}: no article text in the page")
+        raise EmptyArticle(name, page=True)
     title = page.title or heading or _first_sentence(paragraphs[0])
     return Article(name, shorten(title), page.date, None, tuple(paragraphs), page.url,
                    page.source)
@@ -148,12 +148,12 @@ def scan(folder: Path, index_dir: Path | None = None) -> tuple[list[Path], list[
             f"knowledge folder {folder} does not exist: create it and put news articles "
             "(.txt, .md or .html) into it, or point NEWSBOT_KNOWLEDGE_DIR / --knowledge at one"
         )
-    skip = _index_folders(folder, index_dir)
-    depth = len(next(iter(skip), ()))
-    files, unsupported = [], []
+    index = _index_folder(folder, index_dir)
+    files: list[Path] = []
+    unsupported: list[Path] = []
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in parts) or parts[:depth] in skip:
+        if any(part.startswith(".") for part in parts) or _is_index(parts, index):
             continue
         if not path.is_file():
             continue
@@ -166,16 +166,22 @@ def scan(folder: Path, index_dir: Path | None = None) -> tuple[list[Path], list[
     return files, unsupported
 
 
-def _index_folders(folder: Path, index_dir: Path | None) -> set[tuple[str, ...]]:
-    """The index folder's path inside the knowledge folder, with its siblings while it is being
-    saved (`.tmp`, `.old`); empty when it lies elsewhere."""
+def _index_folder(folder: Path, index_dir: Path | None) -> tuple[str, ...]:
+    """The index folder's path inside the knowledge folder; empty when it lies elsewhere."""
     try:
-        index = index_dir.resolve().relative_to(folder.resolve()).parts if index_dir else ()
+        return index_dir.resolve().relative_to(folder.resolve()).parts if index_dir else ()
     except ValueError:
-        index = ()
-    if not index:
-        return set()
-    return {(*index[:-1], index[-1] + end) for end in ("", ".tmp", ".old")}
+        return ()
+
+
+def _is_index(parts: tuple[str, ...], index: tuple[str, ...]) -> bool:
+    """Whether a path is the index folder or one of its siblings while it is saved
+    (`.tmp-<pid>`, `.old-<pid>`, `.probe-<pid>`, `.lock`)."""
+    if not index or len(parts) < len(index) or parts[: len(index) - 1] != index[:-1]:
+        return False
+    name, own = parts[len(index) - 1], index[-1]
+    return name == own or name == own + ".lock" or name.startswith(
+        tuple(f"{own}.{end}" for end in ("tmp", "old", "probe")))
 
 
 def load_articles(
@@ -200,8 +206,8 @@ def load_articles(
             problem = "not UTF-8 text (save it as UTF-8)"
         except OSError as exc:
             problem = f"cannot read it ({exc.strerror or exc})"
-        except KnowledgeError as exc:
-            problem = "no article text in the page" if "page" in str(exc) else "the file is empty"
+        except EmptyArticle as exc:
+            problem = "no article text in the page" if exc.page else "the file is empty"
         log.warning("skipping %s: %s", path, problem)
         if skipped is not None:
             skipped.append(f"{name} ({problem})")

@@ -21,7 +21,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import cast
 
+from bot.errors import DictionaryError
 from bot.language import cache
 
 log = logging.getLogger(__name__)
@@ -56,10 +58,6 @@ veraltend selten dated rare alt altertümlich Jägersprache Kindersprache""".spl
 _PARENS, _SLASHED = re.compile(r"\([^()]*\)"), re.compile(r"/[^/]*/")
 
 
-class DictionaryError(ValueError):
-    """The dictionary files are missing or cannot be parsed."""
-
-
 def key_words(text: str) -> list[str]:
     """Casefolded words of an English phrase without placeholders: "U.S." → "us"."""
     if _SIMPLE.fullmatch(text) and "oneself" not in text:  # fast path for plain words
@@ -81,8 +79,10 @@ class Dictionary:
     def __init__(self, entries: Mapping[str, Iterable[str]], *, normalized: bool = False,
                  max_phrase_words: int | None = None, from_cache: bool = False) -> None:
         """Build from a plain mapping (keys normalized unless ``normalized`` is true)."""
-        if normalized:  # trusted (parsed or cached) mapping: use as is
-            self._entries = entries if isinstance(entries, dict) else dict(entries)
+        self._entries: dict[str, tuple[str, ...]]
+        if normalized:  # trusted (parsed or cached) mapping of tuples: use as is
+            trusted = cast(Mapping[str, tuple[str, ...]], entries)
+            self._entries = trusted if isinstance(trusted, dict) else dict(trusted)
         else:
             merged: dict[str, dict[str, None]] = {}
             for key, values in entries.items():
@@ -112,7 +112,7 @@ def _headword_keys(line: str) -> tuple[list[str], list[str]]:
     # Optional parts: "take to (the) streets", "colo(u)red" → both variants.
     variants = [_PARENS.sub(" ", head), head.replace("(", "").replace(")", "")]
     keys = [normalize_key(v) for v in (variants if "(" in head else [head])]
-    aliases = []
+    aliases: list[str] = []
     if "(" in rest:  # "(bought /bɔːt/ <>, bought ...)" or "(US /juːɛs/)"
         for group in _PARENS.findall(_SLASHED.sub(" ", "/" + rest)):
             aliases.extend(normalize_key(a) for a in _TAGS.sub(" ", group[1:-1]).split(","))
@@ -129,7 +129,7 @@ def _clean_translations(text: str) -> list[str]:
             text = pattern.sub(replacement, text)
     result: list[str] = []
     for item in re.split(r"[,;]", text):
-        raw, tokens = item.split(), []
+        raw, tokens = item.split(), list[str]()
         for token in raw:
             if ("." in token and _PLACEHOLDER_DE.fullmatch(token)) or (
                     token == "sich" and len(raw) > 1):

@@ -235,7 +235,7 @@ def translate_question(question: str,
         if _is_stopword(word):
             i += 1
             continue
-        size, translations = 1, ()
+        size, translations = 1, tuple[str, ...]()
         if dictionary is None or word[0].isdigit():
             pass
         elif word.casefold() in ACRONYMS and _is_acronym(word):

@@ -186,7 +186,7 @@ def other_forms(word: str) -> set[str]:
     ending and dropping a participle's ge-: kauft → kaufen, kaufung …; gekauft → kauft …;
     Drohung → droht, drohen …. Most are no words at all; the caller keeps the known ones."""
     bases = {word, word[2:]} if word.startswith("ge") and len(word) > 6 else {word}
-    forms = set()
+    forms: set[str] = set()
     for base in bases:
         for ending in FORM_ENDINGS:
             if base.endswith(ending) and len(base) - len(ending) >= 3:

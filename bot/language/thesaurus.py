@@ -23,6 +23,7 @@ from bot.language.german import Analyzer, is_content, normalize
 log = logging.getLogger(__name__)
 
 DEFAULT_THESAURUS = "/usr/share/openthesaurus-de/openthesaurus.txt"
+CACHE_NAME = "thesaurus.v1"  # the parsed thesaurus in the cache folder (bot.language.cache)
 PARENTHESES_RE = re.compile(r"\([^)]*\)")
 WORD_RE = re.compile(r"[^\W\d_]+")  # one word: multi-word and hyphenated entries are skipped
 
@@ -76,7 +77,7 @@ def load_thesaurus(
     """Load the thesaurus (parsed once, then from the cache); None and a log line if missing."""
     path = path or Path(DEFAULT_THESAURUS)
     try:
-        synsets = cache.cached([path], cache_dir, "thesaurus.v1", lambda: _parse(path, stem))
+        synsets = cache.cached([path], cache_dir, CACHE_NAME, lambda: _parse(path, stem))
     except (OSError, UnicodeDecodeError) as exc:
         log.warning(
             "no thesaurus, questions are not expanded with synonyms (%s) — install it with "

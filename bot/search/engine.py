@@ -1,15 +1,18 @@
-"""The answering engine: a question in, ranked passages (or an honest "don't know") out.
+"""The answering engine: a question in, answers (sure, hedged, or an honest "don't know") out.
 
-It ties the stages together — knowledge → analysis → index, and for English questions the
-dictionary — and knows nothing of Telegram or the command line. With the semantic stage
-(`semantic`, `ranker`) the lexical and the semantic top are fused and a fitted model decides
-whether to answer; without it (no model, no vectors yet, NEWSBOT_SEMANTIC=off) BM25 ranks
-alone and the coverage rule below decides.
+A question travels one way: analysed once into a `Query` (bot/search/query.py); the lexical
+retriever (BM25, `Index`) and the dense retriever (`Semantic`) each bring their top
+passages; `Candidates` joins them with both stages' evidence; the fitted `Ranker` orders them
+and takes two decisions — is the question about anything the news holds (off topic: no
+answer), and is the best passage surely the answer (not sure: shown under a hedge);
+`compose` shows the best passage (with a close second of its article) and marks the sentence
+that answers. Without the semantic stage (no model, NEWSBOT_SEMANTIC=off) BM25 ranks alone
+and the coverage rule below decides; while an archive is still being embedded, a question
+whose top BM25 passages lack vectors is answered that way too.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,41 +20,48 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.knowledge.articles import Article
-from bot.language import english
+from bot.knowledge.passages import Passage
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer
 from bot.language.thesaurus import Thesaurus
-from bot.search.fusion import ABSENT, Candidates, Ranker
-from bot.search.index import Group, Hit, Index
+from bot.search.answer_type import holds
+from bot.search.compose import answering_sentence, groups_of
+from bot.search.fusion import ABSENT, Candidates, Decision, Ranker
+from bot.search.index import Hit, Index
+from bot.search.query import Query, analyse
 from bot.search.rerank import rerank, window_score
 from bot.search.semantic import Semantic, passage_sentences
 
-log = logging.getLogger(__name__)
-
-# Answer only when the best passage holds at least half of the question's IDF-weighted words,
-# or three of its words that make at least 30% (a long question rarely matches whole).
-# Chosen by measurement on tests/questions.jsonl and checked on tests/holdout (see README).
+# Without the semantic stage: answer only when the best passage holds at least half of the
+# question's IDF-weighted words, or three of its words that make at least 30% (a long
+# question rarely matches whole). Chosen by measurement on tests/questions.jsonl (docs/).
 MIN_COVERAGE = 0.5
 MIN_MATCHED, MIN_COVERAGE_MATCHED = 3, 0.3
-MAX_GROUPS = 64  # a question longer than this many words is cut; the start is what counts
 RERANK_DEPTH = 10  # how many BM25 candidates the sentence-window reranker sees
-SYNONYM_FACTOR = 0.5  # a synonym's weight relative to the question's own word
 LEXICAL_DEPTH = DENSE_DEPTH = 30  # candidates each stage hands to the fusion
 
 
 @dataclass(frozen=True)
 class Answers:
-    """What the engine says to one question: the hits best first, [] when it abstains."""
+    """What the engine says to one question: the answers best first ([] when the news speaks
+    of nothing like it), and whether the first is surely the answer (False: the closest the
+    news comes, shown under a hedge)."""
 
     question: str
     language: str  # "de" or "en"
     hits: list[Hit]
     terms: frozenset[str] = frozenset()  # the index terms asked for (to highlight them)
+    sure: bool = True
 
     @property
     def found(self) -> bool:
-        """Whether the news answers the question."""
+        """Whether there is anything to show."""
         return bool(self.hits)
+
+    @property
+    def hedged(self) -> bool:
+        """Whether the answer is shown as the closest the news comes, not as the answer."""
+        return self.found and not self.sure
 
 
 class Engine:
@@ -83,112 +93,119 @@ class Engine:
         """Whether the semantic stage takes part (a model, a ranker, some vectors)."""
         return bool(self.semantic and self.ranker and self.semantic.count)
 
-    def query(self, question: str) -> tuple[str, list[Group], list[tuple[float, ...]]]:
-        """The question's language, its structured query (groups of index terms) and each
-        member's weight factor (synonyms from the thesaurus count SYNONYM_FACTOR)."""
-        language = english.detect_language(question)
-        known = self.index.knows
-        if language == "en":
-            groups, factors = [], []
-            for original, *translations in english.translate_question(question, self.dictionary):
-                # the English word as written (a name, or a word German shares: "Deal"), and
-                # the German translations with their other forms
-                terms = dict.fromkeys(self.analyzer.analyze(original), 1.0) | {
-                    t: 1.0 for m in translations for g in self.analyzer.query_groups(m, known)
-                    for t in g}
-                if terms:
-                    groups.append(tuple(terms))
-                    factors.append(tuple(terms.values()))
-            return language, groups[:MAX_GROUPS], factors[:MAX_GROUPS]
-        groups, factors, thesaurus = [], [], self.thesaurus
-        for forms in self.analyzer.query_groups(question, known, MAX_GROUPS):
-            synonyms = {s for f in forms for s in thesaurus.synonyms(f)} if thesaurus else set()
-            extra = tuple(sorted(s for s in synonyms if s not in forms and known(s)))
-            groups.append(forms + extra)
-            factors.append((1.0,) * len(forms) + (SYNONYM_FACTOR,) * len(extra))
-        return language, groups, factors
+    def query(self, question: str) -> Query:
+        """The question analysed for this index (see bot/search/query.py)."""
+        index = self.index
+
+        def idf(term: str) -> float | None:
+            at = index.vocabulary.get(term)
+            return None if at is None else max(float(index.idf[at]), 0.0)
+
+        return analyse(question, self.analyzer, index.knows, idf, self.dictionary,
+                       self.thesaurus)
 
     def ask(self, question: str, k: int = 3, abstain: bool = True) -> Answers:
-        """The k best passages answering the question, or none when the news doesn't say
-        (`abstain=False`: the k best whatever they say, for evaluation)."""
-        language, groups, factors = self.query(question)
-        terms = frozenset(t for g in groups for t in g)
+        """The k best answers to the question, or none when the news speaks of nothing like
+        it (`abstain=False`: the k best whatever they say, for evaluation)."""
+        query = self.query(question)
         semantic, ranker = self.semantic, self.ranker
         if semantic is not None and ranker is not None and semantic.count:
-            c = self.candidates(question, groups, factors, semantic)
+            vector = semantic.embed(question)
+            c = self.candidates(query, semantic, vector)
             # fused where the vectors are made: every passage BM25 puts near the top has
             # them (while an archive is still being embedded, the others are BM25's alone)
-            if not np.isnan(c.cos[c.lexical_rank < RERANK_DEPTH]).any():
-                return Answers(question, language, self._fused(c, ranker, semantic, k, abstain),
-                               terms)
+            if len(c) and not np.isnan(c.cos[c.lexical_rank < RERANK_DEPTH]).any():
+                decision = ranker.decide(c)
+                if abstain and not decision.on_topic:
+                    return Answers(question, query.language, [], query.terms, False)
+                hits = self._compose(query, c, decision, ranker, semantic, vector, k)
+                return Answers(question, query.language, hits, query.terms,
+                               decision.sure or not abstain)
+        return self._lexical(query, k, abstain)
+
+    def _search(self, query: Query, k: int, include: Sequence[int] = ()) -> list[Hit]:
+        if not query.groups and not include:
+            return []
         with self._lock:
-            depth = max(k, RERANK_DEPTH)
-            hits = self.index.search(groups, k=depth, factors=factors) if groups else []
-        hits = rerank(hits, groups, factors, self.index, self.analyzer)[: max(k, 1)]
+            return self.index.search(query.groups, k, query.factors, include=include)
+
+    def _lexical(self, query: Query, k: int, abstain: bool) -> Answers:
+        """BM25 alone, with the sentence-window reranker and the coverage rule."""
+        hits = self._search(query, max(k, RERANK_DEPTH))
+        hits = rerank(hits, query.groups, query.factors, self.index, self.analyzer)[: max(k, 1)]
         # Later hits must also be relevant, not just the least bad of the rest.
         relevant = [h for h in hits if self.relevant(h) or not abstain]
         if not hits or not (self.relevant(hits[0]) or not abstain):
             relevant = []
-        idf = self._idf(groups)
-        return Answers(question, language, [
-            replace(h, sentence=self._lexical_sentence(h, groups, factors, idf)) for h in relevant
-        ], terms)
+        return Answers(query.text, query.language, [
+            replace(h, sentence=self._lexical_sentence(h, query)) for h in relevant
+        ], query.terms)
 
-    def candidates(self, question: str, groups: list[Group], factors: list[tuple[float, ...]],
-                   semantic: Semantic) -> Candidates:
+    def candidates(self, query: Query, semantic: Semantic,
+                   vector: np.ndarray | None = None) -> Candidates:
         """The lexical and the semantic top of a question, with both stages' evidence."""
-        vector = semantic.embed(question)
+        if vector is None:
+            vector = semantic.embed(query.text)
         dense = semantic.top(vector, DENSE_DEPTH)
-        with self._lock:
-            found = self.index.search(groups, LEXICAL_DEPTH, factors, include=dense)
+        found = self._search(query, LEXICAL_DEPTH, dense)
         lexical = [h for h in found if h.score > 0][:LEXICAL_DEPTH]
-        head = rerank(lexical[:RERANK_DEPTH], groups, factors, self.index, self.analyzer)
+        head = rerank(lexical[:RERANK_DEPTH], query.groups, query.factors, self.index,
+                      self.analyzer)
         lexical_rank = {h.id: r for r, h in enumerate(head + lexical[RERANK_DEPTH:])}
         dense_rank = {i: r for r, i in enumerate(dense)}
         hits = list({h.id: h for h in found}.values())
         ids = np.array([h.id for h in hits], np.int64)
         cos, sentence_cos, best = semantic.cosines(vector, ids)
+        articles: dict[str, int] = {}
+        passages = [h.passage for h in hits]
+        best_sentences = [semantic.sentences[h.id][min(b, len(semantic.sentences[h.id]) - 1)]
+                          for h, b in zip(hits, best, strict=True)]
         return Candidates(
             ids, np.array([h.score for h in hits]), np.array([h.coverage for h in hits]),
             np.array([h.matched for h in hits], np.float64),
             np.array([lexical_rank.get(h.id, ABSENT) for h in hits]),
-            np.array([dense_rank.get(h.id, ABSENT) for h in hits]), cos, sentence_cos, best,
+            np.array([dense_rank.get(h.id, ABSENT) for h in hits]), cos, sentence_cos,
+            np.array(best, np.int64),
+            np.array([articles.setdefault(p.article, len(articles)) for p in passages]),
+            np.array([p.position for p in passages]),
+            np.array([holds(query.kind, s) for s in best_sentences], np.float64),
+            np.array([holds(query.kind, p.text) for p in passages], np.float64),
+            query.language == "en", semantic.baseline(vector),
         )
 
-    def _fused(self, c: Candidates, ranker: Ranker, semantic: Semantic, k: int,
-               abstain: bool = True) -> list[Hit]:
-        """The fused top k, each kept while the answer model says it answers."""
-        if not len(c):
-            return []
-        order, fused = ranker.order(c)
+    def _compose(self, query: Query, c: Candidates, decision: Decision, ranker: Ranker,
+                 semantic: Semantic, vector: np.ndarray, k: int) -> list[Hit]:
+        """The answers in the decided order, each with its companion and marked sentence."""
+        passages = [self.index.passages[int(i)] for i in c.ids]
+        order = [int(i) for i in decision.order]
         hits = []
-        for place, at in enumerate(order[: max(k, 1)]):
-            following = fused[order[place + 1]] if place + 1 < len(order) else fused[at] - 1
-            lead = float(fused[at] - following) if place == 0 else 0.0  # later: as if tied
-            if abstain and ranker.probability(c, fused, int(at), lead) < ranker.threshold:
+        for n, (at, companion) in enumerate(groups_of(order, c.article.tolist(),
+                                                      [len(p.text) for p in passages],
+                                                      ranker.companion_depth, max(k, 1))):
+            if n and not decision.relevant[at]:  # later answers must answer too
                 break
-            i = int(c.ids[at])
-            sentences = semantic.sentences[i]
-            hits.append(Hit(self.index.passages[i], float(fused[at]), float(c.coverage[at]), i,
-                            int(c.matched[at]), sentences[min(c.best_sentence[at],
-                                                              len(sentences) - 1)]))
+            shown: list[tuple[Passage, list[str], np.ndarray, bool]] = []
+            for place, first in ((at, True), (companion, False)):
+                if place is None:
+                    continue
+                i = int(c.ids[place])
+                shown.append((passages[place], semantic.sentences[i],
+                              semantic.sentence_cosines(vector, i), first))
+            sentence = answering_sentence(ranker.sentence, query, shown, self.analyzer.analyze)
+            hits.append(Hit(passages[at], float(decision.fused[at]), float(c.coverage[at]),
+                            int(c.ids[at]), int(c.matched[at]), sentence,
+                            passages[companion] if companion is not None else None))
         return hits
 
-    def _idf(self, groups: list[Group]) -> dict[str, float]:
-        index = self.index
-        return {t: max(float(index.idf[index.vocabulary[t]]), 0.0)
-                for g in groups for t in g if t in index.vocabulary}
-
-    def _lexical_sentence(self, hit: Hit, groups: list[Group], factors: list[tuple[float, ...]],
-                          idf: dict[str, float]) -> str:
+    def _lexical_sentence(self, hit: Hit, query: Query) -> str:
         """The passage's sentence holding most of the question's words (the first on ties)."""
         sentences = passage_sentences(hit.passage)
-        scores = [window_score([set(self.analyzer.analyze(s))], groups, factors, idf, 1)
-                  for s in sentences]
+        scores = [window_score([set(self.analyzer.analyze(s))], query.groups, query.factors,
+                               query.idf, 1) for s in sentences]
         return sentences[int(np.argmax(scores))]
 
     def relevant(self, hit: Hit) -> bool:
-        """The abstention rule: does this passage answer enough of the question?"""
+        """The coverage rule (BM25 alone): does this passage answer enough of the question?"""
         return hit.coverage >= self.min_coverage or (
             hit.matched >= MIN_MATCHED and hit.coverage >= MIN_COVERAGE_MATCHED
         )

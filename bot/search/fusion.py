@@ -1,29 +1,43 @@
-"""Fusion and abstention: one ranking from the lexical and the semantic stage, and whether its
-best passage answers at all.
+"""Fusion and the two decisions: one ranking from the lexical and the semantic stage; whether
+the question is about anything the news holds (off topic → no answer); and whether the best
+passage is surely the answer (not sure → shown under a hedge).
 
-Each candidate (the lexical top and the semantic top, together) is described by a few
-features: its cosine and its best sentence's cosine (each also as the gap to the question's
-best), its BM25 score relative to the best, the IDF-weighted share of the question it covers,
-how many question words it holds, and its rank in each stage. A linear model over them ranks
-the candidates (a conditional logit: softmax over one question's candidates, McFadden 1973);
-a logistic model over the best candidate's features and its lead over the next decides whether
-to answer. Both are fitted on dev questions by `make fit` (scripts/fit_ranker.py) and stored
-as data in `ranker.json` beside this module; nothing here is tuned by hand.
+Each candidate (the lexical top and the semantic top, together) is described by features:
+its cosine and its best sentence's cosine (each also as the gap to the question's best), its
+BM25 score relative to the best, the IDF-weighted share of the question it covers, how many
+question words it holds, its rank in each stage, whether its best sentence (or the passage)
+holds the kind of answer the question asks for (`answer_type`), and its article's evidence
+(how many of the candidates come from the same article, how near the article's best cosine is
+to the question's best, whether it is the article's best, whether it is the lead). A linear
+model over them ranks the candidates (a conditional logit: softmax over one question's
+candidates, McFadden 1973). Two logistic models decide (the first with a lexical clause: a
+passage holding a fitted share of the question's words): `on_topic` over question-level
+evidence (the best cosines, their lead over the question's baseline — its mean cosine to a
+fixed set of unrelated news sentences, so the same in a one-article knowledge base as in an
+archive — and the best coverage), `sure` over the best candidate's evidence.
+All are fitted on dev questions by `make fit` (scripts/fit_ranker.py) and stored as data in
+`ranker.json` beside this module, with the embedding model they were fitted for.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 ABSENT = 100  # the rank of a candidate the stage did not return
 RANK_FEATURES = ("cos", "sentence_cos", "cos_gap", "sentence_gap", "bm25", "coverage",
-                 "matched", "lexical_rank", "dense_rank", "lexical")
-ANSWER_FEATURES = ("cos", "sentence_cos", "coverage", "matched", "fused", "lead")
+                 "matched", "lexical_rank", "dense_rank", "lexical", "sentence_type",
+                 "passage_type", "article_share", "article_gap", "article_best", "lead")
+ON_TOPIC_FEATURES = ("cos", "sentence_cos", "baseline_gap", "sentence_baseline_gap",
+                     "coverage", "matched", "english")
+SURE_FEATURES = ("cos", "sentence_cos", "coverage", "matched", "fused", "lead", "sentence_type",
+                 "article_share", "english")
+SENTENCE_FEATURES = ("cos", "cos_gap", "type", "lexical", "primary")
 
 
 @dataclass
@@ -38,7 +52,13 @@ class Candidates:
     dense_rank: np.ndarray  # ABSENT when only the lexical stage found it
     cos: np.ndarray  # NaN for a passage without vectors yet
     sentence_cos: np.ndarray
-    best_sentence: list[int] = field(default_factory=list)
+    best_sentence: np.ndarray  # the number of the passage's sentence nearest the question
+    article: np.ndarray  # which article (a number per question) each passage belongs to
+    position: np.ndarray  # the passage's place in its article (0: the lead)
+    sentence_type: np.ndarray  # 1 when the best sentence holds the kind of answer asked for
+    passage_type: np.ndarray  # 1 when the passage does
+    english: bool = False
+    baseline: float = 0.0  # the question's mean cosine to unrelated news (`Semantic.baseline`)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,29 +75,68 @@ class Candidates:
         return Candidates(
             self.ids[keep], self.bm25[keep], self.coverage[keep], self.matched[keep],
             rerank(self.lexical_rank), rerank(self.dense_rank), self.cos[keep],
-            self.sentence_cos[keep],
-            [b for b, k in zip(self.best_sentence, keep, strict=True) if k],
+            self.sentence_cos[keep], self.best_sentence[keep], self.article[keep],
+            self.position[keep], self.sentence_type[keep], self.passage_type[keep],
+            self.english, self.baseline,
         )
+
+
+def _known(values: np.ndarray, floor: float) -> np.ndarray:
+    return np.where(np.isnan(values), floor, values)
 
 
 def rank_features(c: Candidates) -> np.ndarray:
     """The ranking features, one row per candidate (RANK_FEATURES)."""
     known = ~np.isnan(c.cos)
     floor = float(np.nanmin(c.cos)) if known.any() else 0.0
-    cos = np.where(known, c.cos, floor)
-    sentence_cos = np.where(known, c.sentence_cos, floor)
+    cos, sentence_cos = _known(c.cos, floor), _known(c.sentence_cos, floor)
     best_bm25 = float(c.bm25.max()) if len(c) and c.bm25.max() > 0 else 1.0
+    # the article's evidence: its candidates, its best cosine, this one its best?
+    _, where, counts = np.unique(c.article, return_inverse=True, return_counts=True)
+    article_best = np.full(len(counts), -np.inf)
+    np.maximum.at(article_best, where, cos)
     return np.column_stack([
         cos, sentence_cos, cos - cos.max(initial=0.0), sentence_cos - sentence_cos.max(initial=0.0),
         c.bm25 / best_bm25, c.coverage, np.minimum(c.matched, 5) / 5,
         1 / (1 + c.lexical_rank), 1 / (1 + c.dense_rank), (c.lexical_rank < ABSENT) * 1.0,
+        c.sentence_type, c.passage_type, counts[where] / max(len(c), 1),
+        article_best[where] - cos.max(initial=0.0), (cos >= article_best[where]) * 1.0,
+        (c.position == 0) * 1.0,
     ]).astype(np.float64)
 
 
-def answer_features(c: Candidates, fused: np.ndarray, at: int, lead: float) -> np.ndarray:
-    """The abstention features of candidate `at` (ANSWER_FEATURES)."""
-    x = rank_features(c)[at]
-    return np.array([x[0], x[1], c.coverage[at], x[6], fused[at], lead])
+def on_topic_features(c: Candidates) -> np.ndarray:
+    """The question-level evidence that the news speaks of it at all (ON_TOPIC_FEATURES)."""
+    known = ~np.isnan(c.cos)
+    if not known.any():
+        return np.array([0.0, 0.0, 0.0, 0.0, float(c.coverage.max(initial=0.0)),
+                         float(np.minimum(c.matched, 5).max(initial=0)) / 5, float(c.english)])
+    best, best_sentence = float(np.nanmax(c.cos)), float(np.nanmax(c.sentence_cos))
+    return np.array([
+        best, best_sentence, best - c.baseline, best_sentence - c.baseline,
+        float(c.coverage.max()),
+        float(np.minimum(c.matched, 5).max()) / 5, float(c.english),
+    ])
+
+
+def sure_features(c: Candidates, x: np.ndarray, fused: np.ndarray, at: int,
+                  lead: float) -> np.ndarray:
+    """The evidence that candidate `at` (rank features `x`) is the answer (SURE_FEATURES)."""
+    row = x[at]
+    return np.array([row[0], row[1], c.coverage[at], row[6], fused[at], lead, row[10], row[12],
+                     float(c.english)])
+
+
+def covered(c: Candidates, share: float) -> bool:
+    """The lexical clause of the off-topic decision: a passage holds at least `share` of the
+    question's IDF-weighted words, two of them at least (names the news mentions: "Wer ist
+    Kevin Mayer?"). A share above 1 turns it off."""
+    return bool(((c.coverage >= share) & (c.matched >= 2)).any())
+
+
+def logistic(z: float) -> float:
+    """The logistic function, safe for any z."""
+    return float(1 / (1 + np.exp(-np.clip(z, -50, 50))))
 
 
 @dataclass(frozen=True)
@@ -92,38 +151,79 @@ class Linear:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "weights": self.weights.tolist(), "bias": self.bias}
 
     @classmethod
-    def from_json(cls, data: dict) -> Linear:
+    def from_json(cls, data: dict[str, Any]) -> Linear:
         return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["weights"]),
                    float(data.get("bias", 0.0)))
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What the ranker says of one question's candidates."""
+
+    order: np.ndarray  # candidate places, best first
+    fused: np.ndarray  # each candidate's fused score
+    on_topic: bool  # the news speaks of what the question asks about
+    sure: bool  # … and the best candidate is the answer
+    relevant: np.ndarray  # per candidate: the sure model says yes with no lead (later answers)
+
+
+@dataclass(frozen=True)
 class Ranker:
-    """The fitted ranking and abstention models."""
+    """The fitted ranking model and the two decisions, for one embedding model."""
 
     rank: Linear
-    answer: Linear
-    threshold: float  # answer when the probability reaches it
+    on_topic: Linear
+    on_topic_threshold: float  # answer at all when the probability reaches it
+    on_topic_coverage: float  # … or when a passage holds this share of the question (2+ words)
+    sure: Linear
+    sure_threshold: float  # answer without a hedge when the probability reaches it
+    sentence: Linear  # scores the shown passages' sentences: the best is marked
+    companion_depth: int = 0  # a same-article passage this high in the order is shown too
+    model: str = ""  # the embedding model the weights were fitted for
 
-    def order(self, c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-        """The candidates' order, best first, and their fused scores."""
-        fused = self.rank(rank_features(c))
-        return np.lexsort((c.ids, -fused)), fused
+    def order(self, c: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates' order, best first, their fused scores and rank features."""
+        x = rank_features(c)
+        fused = self.rank(x)
+        return np.lexsort((c.ids, -fused)), fused, x
 
-    def probability(self, c: Candidates, fused: np.ndarray, at: int, lead: float) -> float:
-        """How likely candidate `at` answers the question (the logistic of the answer model)."""
-        return float(1 / (1 + np.exp(-self.answer(answer_features(c, fused, at, lead)))))
+    def decide(self, c: Candidates) -> Decision:
+        """Rank the candidates and take both decisions about the best."""
+        order, fused, x = self.order(c)
+        if not len(c):
+            return Decision(order, fused, False, False, np.zeros(0, bool))
+        top = int(order[0])
+        lead = float(fused[top] - fused[order[1]]) if len(order) > 1 else 1.0
+        on_topic = logistic(float(self.on_topic(on_topic_features(c)))) >= \
+            self.on_topic_threshold or covered(c, self.on_topic_coverage)
+        sure = on_topic and logistic(float(self.sure(sure_features(c, x, fused, top, lead)))) \
+            >= self.sure_threshold
+        # a later answer ("more") is offered while the sure model, as if tied, says yes
+        flat = np.array([sure_features(c, x, fused, at, 0.0) for at in range(len(c))])
+        relevant = 1 / (1 + np.exp(-np.clip(self.sure(flat), -50, 50))) >= self.sure_threshold
+        return Decision(order, fused, on_topic, sure, relevant)
 
     @classmethod
-    def load(cls, path: Path = RANKER_FILE) -> Ranker:
+    def load(cls, path: Path = RANKER_FILE, model: str | None = None) -> Ranker:
+        """The fitted ranker; a ValueError when it was fitted for other features or another
+        embedding model (`model`: the model in use)."""
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("rank_features") != list(RANK_FEATURES) or \
-                data.get("answer_features") != list(ANSWER_FEATURES):
-            raise ValueError(f"{path} was fitted for other features: run `make fit`")
-        return cls(Linear.from_json(data["rank"]), Linear.from_json(data["answer"]),
-                   float(data["threshold"]))
+        for key, names in (("rank_features", RANK_FEATURES),
+                           ("on_topic_features", ON_TOPIC_FEATURES),
+                           ("sure_features", SURE_FEATURES),
+                           ("sentence_features", SENTENCE_FEATURES)):
+            if data.get(key) != list(names):
+                raise ValueError(f"{path} was fitted for other features: run `make fit`")
+        if model is not None and data.get("model") != model:
+            raise ValueError(f"{path} was fitted for the embedding model {data.get('model')!r}, "
+                             f"not {model!r}: run `make fit`")
+        return cls(Linear.from_json(data["rank"]), Linear.from_json(data["on_topic"]),
+                   float(data["on_topic_threshold"]), float(data["on_topic_coverage"]),
+                   Linear.from_json(data["sure"]),
+                   float(data["sure_threshold"]), Linear.from_json(data["sentence"]),
+                   int(data["companion_depth"]), str(data.get("model", "")))

@@ -25,7 +25,7 @@ from bot.search.vectors import VectorStore
 try:  # optional: without it the exact scan serves every size
     import faiss
 except ImportError:  # pragma: no cover - the package is a dependency
-    faiss = None
+    faiss = None  # type: ignore[assignment]  # the fallback the None checks below test for
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Scan:
 class Inverted:
     """Approximate cosine top-k: faiss IVF lists of 8-bit vectors."""
 
-    def __init__(self, index: object, size: int) -> None:
+    def __init__(self, index: faiss.Index, size: int) -> None:
         self.index, self.size = index, size
         index.nprobe = PROBES  # type: ignore[attr-defined]
 
@@ -81,7 +81,7 @@ class Inverted:
         k = min(k, self.size)
         if k <= 0:
             return []
-        _, found = self.index.search(  # type: ignore[attr-defined]
+        _, found = self.index.search(
             np.ascontiguousarray(vector, np.float32)[None], k)
         return [int(i) for i in found[0] if i >= 0]
 
@@ -106,7 +106,7 @@ def nearest(store: VectorStore, ids: np.ndarray, rows: np.ndarray,
     return Inverted(index, len(ids))
 
 
-def _build(store: VectorStore, ids: np.ndarray, rows: np.ndarray) -> object:
+def _build(store: VectorStore, ids: np.ndarray, rows: np.ndarray) -> faiss.Index:
     """Train the lists on a sample (40 vectors a list), then add every vector."""
     lists = max(1, min(int(4 * np.sqrt(len(ids))), len(ids) // 40))
     quantizer = faiss.IndexFlatIP(store.dim)
@@ -121,7 +121,7 @@ def _build(store: VectorStore, ids: np.ndarray, rows: np.ndarray) -> object:
     return index
 
 
-def _save(index: object, path: Path) -> None:
+def _save(index: faiss.Index, path: Path) -> None:
     """Write the index (atomically) and drop older ones; a failure only costs the next start."""
     try:
         temporary = path.with_suffix(".tmp")

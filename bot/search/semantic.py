@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -32,10 +33,11 @@ from bot.search.texts import (
     passage_text,
     text_map,
 )
-from bot.search.vectors import VectorStore
+from bot.search.vectors import VectorStore, key_array, text_key
 
 __all__ = ["Semantic", "fill", "passage_sentences", "passage_text"]
 log = logging.getLogger(__name__)
+BASELINE_FILE = Path(__file__).with_name("background.txt")  # unrelated news sentences
 BATCH = 16  # texts per call of the model: what one Ctrl-C or crash can lose at most
 CHECKED = 64  # saved row numbers compared with the store's keys before they are trusted
 QUESTION_THREADS = 2  # questions embedded at once (as many as the handlers' worker threads)
@@ -59,7 +61,13 @@ class Semantic:
         self._saved = int((rows >= 0).sum() + (sentence_rows >= 0).sum())
         self._state: tuple = (rows, sentence_rows, np.zeros(len(passages), bool), 0,
                               Scan(np.zeros(0, np.int64), np.zeros((0, store.dim))), store)
+        self._baseline: np.ndarray | None = None
         self.refresh(store)
+
+    @property
+    def store(self) -> VectorStore:
+        """Where the vectors are kept (and `fill` saves new ones)."""
+        return self._state[5]
 
     def _saved_rows(self, store: VectorStore) -> tuple[np.ndarray, np.ndarray]:
         """The row numbers saved at the last start or fill, if they still fit the store
@@ -149,16 +157,28 @@ class Semantic:
                 _questions = ThreadPoolExecutor(QUESTION_THREADS, "newsbot-question")
         return _questions.submit(self.embed, question)
 
+    def baseline(self, vector: np.ndarray) -> float:
+        """The question's mean cosine to unrelated news sentences (`background.txt`): how
+        near anything seems to it, whatever the knowledge base holds. Their vectors come from
+        the store (`fill` saves them), else are embedded once, when first asked."""
+        if self._baseline is None:
+            texts = baseline_texts()
+            store = self._state[5]
+            rows = store.rows(key_array([text_key(t) for t in texts]))
+            self._baseline = store.vectors(rows).astype(np.float32) if (rows >= 0).all() \
+                else self.embedder.passages(texts)
+        return float((self._baseline @ vector).mean())
+
     def top(self, vector: np.ndarray, k: int) -> list[int]:
         """The k passages nearest to the vector (those with vectors), nearest first."""
         return self._state[4].top(vector, k) if self._state[3] else []
 
-    def cosines(self, vector: np.ndarray, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
-                                                                         list[int]]:
+    def cosines(self, vector: np.ndarray, passages: Sequence[int] | np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """For each passage: its cosine, its best sentence's cosine and that sentence's number
         (NaN and 0 for a passage without vectors). Reads only these passages' vectors."""
         rows, sentence_rows, ready, _, _, store = self._state
-        ids = np.asarray(ids, np.int64)
+        ids = np.asarray(passages, np.int64)
         cos = np.full(len(ids), np.nan, np.float32)
         best_cos = np.full(len(ids), np.nan, np.float32)
         best = [0] * len(ids)
@@ -179,6 +199,20 @@ class Semantic:
             best_cos[j] = s[best[j]]
         return cos, best_cos, best
 
+    def sentence_cosines(self, vector: np.ndarray, i: int) -> np.ndarray:
+        """The cosine of each sentence of passage i (NaN without vectors)."""
+        rows, sentence_rows, ready = self._state[:3]
+        start, end = int(self.sentence_ptr[i]), int(self.sentence_ptr[i + 1])
+        if not ready[i]:
+            return np.full(end - start, np.nan, np.float32)
+        return self._state[5].vectors(sentence_rows[start:end]).astype(np.float32) @ vector
+
+
+def baseline_texts() -> list[str]:
+    """The unrelated news sentences the baseline is measured against."""
+    return [line.strip() for line in BASELINE_FILE.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
 
 def _looked_up(store: VectorStore, keys: np.ndarray, known: np.ndarray) -> np.ndarray:
     """The rows of these keys: those known already, the others looked up in the store."""
@@ -197,13 +231,20 @@ def fill(semantic: Semantic, store: VectorStore, progress: Callable[[int, int], 
     releases the GIL; give each one OpenMP thread). Returns how many texts were embedded."""
     semantic.refresh(store)
     rows, sentence_rows = semantic._state[:2]
+    baseline = baseline_texts()  # first, when the store lacks them (`Semantic.baseline`)
+    baseline_keys = key_array([text_key(t) for t in baseline])
+    extra = [baseline[int(j)] for j in np.flatnonzero(store.rows(baseline_keys) < 0)]
     passages, sentences = np.flatnonzero(rows < 0), np.flatnonzero(sentence_rows < 0)
-    keys = np.concatenate([semantic.keys[passages], semantic.sentence_keys[sentences]])
+    keys = np.concatenate([key_array([text_key(t) for t in extra]).reshape(-1, 2),
+                           semantic.keys[passages], semantic.sentence_keys[sentences]])
     _, first = np.unique(keys, axis=0, return_index=True)  # each distinct text once
     todo = np.sort(first)
-    ptr, split = semantic.sentence_ptr, {}
+    ptr, split = semantic.sentence_ptr, dict[int, list[str]]()
 
     def text(j: int) -> str:
+        if j < len(extra):
+            return extra[j]
+        j -= len(extra)
         if j < len(passages):
             return passage_text(semantic.passages[int(passages[j])])
         s = int(sentences[j - len(passages)])

@@ -108,15 +108,16 @@ def search(index: Postings, plans: list[Plan], k: int, total_idf: float,
 
 def score(index: Postings, plans: list[Plan], total_idf: float, ids: Sequence[int]) -> list[Hit]:
     """These passages (each once, in order) scored as `search` scores them."""
-    ids = np.fromiter(dict.fromkeys(int(i) for i in ids), np.int64)
-    values = np.zeros(len(ids), dtype=np.float32)
-    matched, count = np.zeros(len(ids), dtype=np.float32), np.zeros(len(ids), dtype=np.int64)
+    wanted = np.fromiter(dict.fromkeys(int(i) for i in ids), np.int64)
+    values = np.zeros(len(wanted), dtype=np.float32)
+    matched = np.zeros(len(wanted), dtype=np.float32)
+    count = np.zeros(len(wanted), dtype=np.int64)
     for plan in plans:
-        weights, earned, hit = _evaluate(index, plan, ids)
+        weights, earned, hit = _evaluate(index, plan, wanted)
         values += weights
         matched[hit] += earned[hit]
         count += hit
-    return _hits(index, ids, values, matched, count, total_idf)
+    return _hits(index, wanted, values, matched, count, total_idf)
 
 
 def _hits(index: Postings, ids: np.ndarray, values: np.ndarray, matched: np.ndarray,

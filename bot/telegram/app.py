@@ -1,7 +1,9 @@
 """The Telegram side: build the PTB Application, register handlers, run polling or a webhook.
 
-Start-up work (set_my_commands, SIGHUP) happens in `post_init`; the engine is built once and
-shared through `bot_data`. The token never reaches a log line (see `bot.logs`).
+Start-up work (set_my_commands, SIGHUP, the background embedder, the feed round) happens in
+`post_init`, and `post_shutdown` stops what it started; the engine is built once and shared
+through the typed `bot_data` (`bot.telegram.state`). Reloads and the feed round are in
+`bot.telegram.upkeep`. The token never reaches a log line (see `bot.logs`).
 What happens when Telegram is unreachable is in `bot.telegram.delivery`.
 """
 
@@ -11,7 +13,6 @@ import asyncio
 import gc
 import logging
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, Update
@@ -27,42 +28,53 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     InlineQueryHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
 
 from bot import replies
 from bot.config import Settings
-from bot.errors import ConfigError, NewsbotError
+from bot.errors import ConfigError
+from bot.feedback.store import QuestionLog
 from bot.indexing.loading import load_engine
-from bot.knowledge.feeds import fetch_round
 from bot.logs import add_secret
-from bot.telegram import handlers
+from bot.search.engine import Engine
+from bot.telegram import handlers, votes
 from bot.telegram.delivery import (
     NewsbotApplication,
     PatientRateLimiter,
+    QuietInvalidJson,
     QuietInvalidToken,
     log_refused_webhook_requests,
 )
 from bot.telegram.flood import FloodGate
+from bot.telegram.state import CONTEXT_TYPES, App, Context
+from bot.telegram.upkeep import (
+    reload_knowledge,
+    schedule_feeds,
+    start_embedding,
+    stop_embedding,
+)
 
 log = logging.getLogger(__name__)
 ENGINE_WORKERS = 2  # questions answered at once (one per core); more wait their turn
 HTTP_TIMEOUT = 5.0  # seconds to connect, send, and wait for Telegram's answer (PTB's default)
-SKIPPED_NAMED = 3  # files a reload reply names; the rest are counted
 
 COMMANDS = {
     "de": [("ask", "Eine Frage stellen (in Gruppen)"), ("sources", "Die Artikel, die ich kenne"),
-           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele")],
+           ("help", "So fragen Sie"), ("start", "Begrüßung und Beispiele"),
+           ("privacy", "Was ich speichere")],
     "en": [("ask", "Ask a question (in groups)"), ("sources", "The articles I know"),
-           ("help", "How to ask"), ("start", "Welcome and examples")],
+           ("help", "How to ask"), ("start", "Welcome and examples"),
+           ("privacy", "What I store")],
 }
 
 
-async def post_init(application: Application) -> None:
-    """Register the command menu (German default, English for English clients); hook SIGHUP."""
+async def post_init(application: App) -> None:
+    """Register the command menu (German default, English for English clients); hook SIGHUP;
+    start the background embedder and the feed round."""
     bot = application.bot
     try:
         await bot.set_my_commands([BotCommand(*c) for c in COMMANDS["de"]])
@@ -76,77 +88,33 @@ async def post_init(application: Application) -> None:
         )
     except (NotImplementedError, AttributeError, RuntimeError):  # not on this platform
         pass
-    if application.bot_data["settings"].feeds:
-        application.bot_data["feeds"] = asyncio.create_task(follow_feeds(application))
+    start_embedding(application.bot_data)
+    schedule_feeds(application)
     log.info("bot @%s is up", bot.username)
 
 
-async def post_shutdown(application: Application) -> None:
-    """Stop following the feeds (a round in progress finishes in its thread, unused)."""
-    task = application.bot_data.pop("feeds", None)
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001 — shutting down anyway
-            pass
-    application.bot_data["workers"].shutdown(wait=False, cancel_futures=True)
+async def post_shutdown(application: App) -> None:
+    """Stop what post_init started: the embedder (after its batch) and the engine workers;
+    then write what waits for the question log. The feed round's JobQueue has stopped with
+    the Application already (after a round in progress, whose reload is skipped), taking its
+    jobs along."""
+    state = application.bot_data
+    state.feeds = None
+    await stop_embedding(state)
+    state.workers.shutdown(wait=False, cancel_futures=True)
+    if state.questions is not None:
+        await asyncio.to_thread(state.questions.close)
 
 
-async def follow_feeds(application: Application) -> None:
-    """Fetch the feeds at start and every NEWSBOT_FEED_INTERVAL seconds, in a thread (answers
-    never wait), and reload the index when something new arrived. One log line per round."""
-    settings: Settings = application.bot_data["settings"]
-    while True:
-        started = time.monotonic()
-        try:
-            result = await asyncio.to_thread(fetch_round, settings.knowledge_dir, settings.feeds)
-        except Exception:  # noqa: BLE001 — a failed round changes nothing
-            log.exception("feed round failed; trying again in %.0f s", settings.feed_interval)
-        else:
-            for warning in result.warnings:
-                log.warning("feeds: %s", warning)
-            log.info("feeds: %s", result.summary())
-            if result.changed:
-                await reload_knowledge(application)
-        elapsed = time.monotonic() - started
-        await asyncio.sleep(max(1.0, settings.feed_interval - elapsed))
-
-
-async def reload_knowledge(application: Application) -> str:
-    """Re-read the knowledge folder and swap the new engine in; keep the old one on failure."""
-    async with application.bot_data.setdefault("reloading", asyncio.Lock()):  # one at a time
-        settings: Settings = application.bot_data["settings"]
-        old = application.bot_data["engine"]
-        skipped: list[str] = []
-        try:
-            engine = await asyncio.to_thread(load_engine, settings, False, skipped)
-        except NewsbotError as exc:
-            log.error("reload failed, still serving the old index: %s", exc)
-            return f"Reload failed, still serving the old index: {exc}"
-        except Exception:  # a bug: logged with its traceback; the old index keeps serving
-            log.exception("reload failed, still serving the old index")
-            return "Reload failed, still serving the old index (see the log)."
-        engine.dictionary = old.dictionary
-        application.bot_data["engine"] = engine  # one assignment: handlers see old or new
-    log.info("reloaded: %d articles, %d passages", len(engine.articles), len(engine.index))
-    reply = f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages."
-    if skipped:
-        more = len(skipped) - SKIPPED_NAMED
-        reply += (f" Skipped {len(skipped)} file{'s' if len(skipped) > 1 else ''}: "
-                  + "; ".join(skipped[:SKIPPED_NAMED]) + (f"; and {more} more" if more > 0 else ""))
-    return reply
-
-
-async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_command(update: Update, context: Context) -> None:
     """/reload for admins only; everyone else gets no hint that it exists."""
-    user = update.effective_user
-    if not user or user.id not in context.bot_data["settings"].admin_ids:
+    user, message = update.effective_user, update.effective_message
+    if not user or not message or user.id not in context.bot_data.settings.admin_ids:
         return
-    await update.effective_message.reply_text(await reload_knowledge(context.application))
+    await message.reply_text(await reload_knowledge(context.application))
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: Context) -> None:
     """A bug, or Telegram refusing our reply: the traceback in the log and a short apology to
     the user. Network trouble that outlasted the retries: one warning line."""
     error = context.error
@@ -177,13 +145,15 @@ def freeze_heap() -> None:
 
 
 def build_application(
-    settings: Settings, engine: object, http_timeout: float = HTTP_TIMEOUT
-) -> Application:
+    settings: Settings, engine: Engine, http_timeout: float = HTTP_TIMEOUT
+) -> App:
     """The Application with all handlers, the rate limiter and shared state."""
     token = settings.require_token()
-    application = (
+    application: App = (
         Application.builder()
         .application_class(NewsbotApplication)
+        .context_types(CONTEXT_TYPES)
+        .job_queue(JobQueue["Context"]())
         .token(token)
         .base_url(settings.base_url)
         .connect_timeout(http_timeout).read_timeout(http_timeout).write_timeout(http_timeout)
@@ -194,12 +164,12 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data.update(
-        engine=engine, settings=settings,
-        flood=FloodGate(settings.flood_limit, settings.flood_window),
-        # engine work runs here, never on the event loop: a slow question delays no one else
-        workers=ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="newsbot-engine"),
-    )
+    state = application.bot_data
+    state.engine, state.settings = engine, settings
+    state.flood = FloodGate(settings.flood_limit, settings.flood_window)
+    # engine work runs here, never on the event loop: a slow question delays no one else
+    state.workers = ThreadPoolExecutor(ENGINE_WORKERS, thread_name_prefix="newsbot-engine")
+    state.questions = QuestionLog.from_settings(settings)  # None without a state folder
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     # Commands, in every chat (new messages only: an edited one is not answered again).
@@ -209,6 +179,8 @@ def build_application(
     application.add_handler(CommandHandler("sources", handlers.sources, filters=new))
     application.add_handler(CommandHandler("ask", handlers.ask_command, filters=new))
     application.add_handler(CommandHandler("reload", reload_command, filters=new))
+    application.add_handler(CommandHandler("privacy", votes.privacy, filters=new))
+    application.add_handler(CommandHandler("stats", votes.stats, filters=new))
     # Any other /command in a private chat: a hint to /help (group 1: after the known ones).
     application.add_handler(MessageHandler(
         private & new & filters.COMMAND, handlers.unknown_command), group=1)
@@ -219,9 +191,10 @@ def build_application(
     application.add_handler(MessageHandler(
         groups & text & (filters.Entity("mention") | filters.REPLY), handlers.question
     ))
-    # The "more" button (and any stale button: answered, so it stops spinning), inline mode,
-    # and everything that is not text.
+    # The "more" and vote buttons (and any stale button: answered, so it stops spinning),
+    # inline mode, and everything that is not text.
     application.add_handler(CallbackQueryHandler(handlers.more, pattern=f"^{handlers.MORE}:"))
+    application.add_handler(CallbackQueryHandler(votes.vote, pattern=f"^{votes.VOTE}:[+-]$"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_handler(MessageHandler(
@@ -246,10 +219,11 @@ def run_bot(settings: Settings, webhook: bool = False) -> int:
     engine = load_engine(settings)
     freeze_heap()
     logging.getLogger("telegram.ext").addFilter(QuietInvalidToken())
+    logging.getLogger("telegram.request.BaseRequest").addFilter(QuietInvalidJson())
     application = build_application(settings, engine)
     try:
         if webhook:
-            url = f"{settings.webhook_url.rstrip('/')}/{settings.webhook_path}"
+            url = f"{(settings.webhook_url or '').rstrip('/')}/{settings.webhook_path}"
             log.info("webhook: listening on %s:%d/%s, registering %s with Telegram",
                      settings.webhook_listen, settings.webhook_port, settings.webhook_path, url)
             log_refused_webhook_requests()

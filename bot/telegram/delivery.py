@@ -18,6 +18,8 @@ import httpx
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, Application
 
+from bot.telegram.state import BotState
+
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 5  # a request that failed on the network is sent at most this often ...
 FIRST_PAUSE = 0.5  # ... after a pause of this many seconds, doubled each time (0.5 … 4 s)
@@ -74,8 +76,16 @@ class NewsbotApplication(Application):
         try:
             await super().initialize()
         except (NetworkError, RetryAfter) as error:
-            log.warning("cannot reach Telegram (%s); trying again", error)
+            reason = str(error).split(". Parsing the server response", 1)[0]  # no HTML body
+            log.warning("cannot reach Telegram (%s); trying again", reason)
             raise
+
+    async def stop(self) -> None:
+        """Cut a feed round in progress short first: PTB's stop waits for running jobs, and a
+        round against slow feeds would hold the shutdown up to its deadline (240 s)."""
+        if isinstance(self.bot_data, BotState):
+            self.bot_data.cut_feed_round()
+        await super().stop()
 
 
 class QuietInvalidToken(logging.Filter):
@@ -83,6 +93,14 @@ class QuietInvalidToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
+class QuietInvalidJson(logging.Filter):
+    """A proxy's HTML error page (a 502 while Telegram is unreachable) makes PTB log the page
+    and a JSONDecodeError traceback on every retry; NewsbotApplication says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Can not load invalid JSON data")
 
 
 class RefusedWebhookRequests(logging.Filter):

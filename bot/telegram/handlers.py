@@ -1,7 +1,8 @@
 """Telegram handlers: each extracts the question, asks the engine, sends the reply.
 
-Shared state lives in `bot_data`: "engine" (swapped atomically by /reload), "settings",
-"flood" (the per-user FloodGate).
+Shared state is the typed `context.bot_data` (`bot.telegram.state.BotState`): `engine`
+(swapped whole by a reload), `settings`, `flood` (the per-user FloodGate), `workers`,
+`questions` (the question log, or None; see `votes`).
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    Message,
     ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler
 
 from bot import replies
+from bot.feedback.asked import Asked, Outcome
 from bot.indexing.loading import example_question
 from bot.language.english import detect_language
+from bot.search.engine import Engine
+from bot.telegram import votes
+from bot.telegram.state import Context
+from bot.text import clean_question
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,102 +71,109 @@ def _more_button(language: str, rank: int, question: str) -> InlineKeyboardMarku
 
 
 def compose(
-    context: ContextTypes.DEFAULT_TYPE, question: str, rank: int = 0,
-    limit: int = replies.TELEGRAM_LIMIT,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The reply to a question: (HTML text, keyboard or None). Rank 0 is the best passage."""
-    engine = context.bot_data["engine"]
+    engine: Engine, question: str, rank: int = 0, limit: int = replies.TELEGRAM_LIMIT,
+) -> tuple[str, InlineKeyboardMarkup | None, Asked | None]:
+    """The reply to a question: (HTML text, keyboard or None, what the question log keeps or
+    None). Rank 0 is the best passage."""
     answers = engine.ask(question, k=rank + 2)
     language = answers.language
     if len(answers.hits) <= rank:
         if rank:
-            return html.escape(replies.text("no_more", language)), None
+            return html.escape(replies.text("no_more", language)), None, None
         example = example_question(engine, language)
-        return replies.no_answer_html(engine.articles, language, example), None
+        return (replies.no_answer_html(engine.articles, language, example), None,
+                Asked.of(answers, rank))
     is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
     hit = answers.hits[rank]
-    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence)
+    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence, hit.text,
+                               hedge=rank == 0 and answers.hedged)
     more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
-    return text, more
+    return text, votes.keyboard(more), Asked.of(answers, rank)
 
 
-async def in_worker(context: ContextTypes.DEFAULT_TYPE, work: Callable[..., T], *args: Any) -> T:
-    """Run engine work in the worker threads (`bot_data["workers"]`), not on the event loop."""
+async def in_worker(context: Context, work: Callable[..., T], *args: Any) -> T:
+    """Run engine work in the worker threads (`bot_data.workers`), not on the event loop."""
     return await asyncio.get_running_loop().run_in_executor(
-        context.bot_data.get("workers"), work, *args)
+        context.bot_data.workers, work, *args)
 
 
-async def reply_to_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
-) -> None:
+async def reply_to_question(update: Update, context: Context, question: str) -> None:
     """Answer one question in the chat it came from (flood-controlled, cut when too long).
     Logs one INFO line per question: chat type, language, answered or not, latency — never
     the question or who asked."""
     started = time.perf_counter()
-    settings, message = context.bot_data["settings"], update.effective_message
+    settings = context.bot_data.settings
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:  # the handlers' filters let only messages through
+        return
     language = detect_language(question)
     if not question.strip() or not any(ch.isalnum() for ch in question):
-        example = example_question(context.bot_data["engine"], language)
+        example = example_question(context.bot_data.engine, language)
         await message.reply_text(replies.text("empty", language, example=example))
         return
     note = ""
-    if len(question) > settings.max_question_chars:
-        question = question[: settings.max_question_chars]
+    question, cut = clean_question(question, settings.max_question_chars)
+    if cut:
         note = "\n\n" + html.escape(
             replies.text("cut", language, limit=settings.max_question_chars)
         )
-    wait, notice = context.bot_data["flood"].admit(update.effective_user.id)
+    wait, notice = context.bot_data.flood.admit(user.id)
     if notice:
         await message.reply_text(replies.text("slow_down", language))
     if wait:
         await asyncio.sleep(wait)
-    text, markup = await in_worker(
-        context, compose, context, question, 0, replies.TELEGRAM_LIMIT - len(note))
-    await message.reply_text(
+    text, markup, asked = await in_worker(
+        context, compose, context.bot_data.engine, question, 0, replies.TELEGRAM_LIMIT - len(note))
+    sent = await message.reply_text(
         text + note, parse_mode=ParseMode.HTML, reply_markup=markup, do_quote=True,
         disable_web_page_preview=True,
     )
-    answered = markup is not None or not text.startswith(replies.text("no_answer", language))
+    votes.log_answer(context, update, sent, asked)
+    answered = asked is not None and asked.outcome is not Outcome.NONE
     log.info("question in a %s chat (%s): %s in %.0f ms", message.chat.type, language,
              "answered" if answered else "no answer", (time.perf_counter() - started) * 1000)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: Context) -> None:
     """Greet, say what the bot knows, and give two example questions."""
-    language, engine = _language(update), context.bot_data["engine"]
-    await update.effective_message.reply_html(replies.welcome_html(
-        engine.articles, language,
-        [example_question(engine, "de"), example_question(engine, "en")],
-    ))
+    language, engine = _language(update), context.bot_data.engine
+    if update.effective_message:
+        await update.effective_message.reply_html(replies.welcome_html(
+            engine.articles, language,
+            [example_question(engine, "de"), example_question(engine, "en")],
+        ))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: Context) -> None:
     """Explain how to ask, in private chats, groups and inline."""
-    await update.effective_message.reply_html(
-        replies.help_html(_language(update), context.bot.username or "newsbot")
-    )
+    if update.effective_message:
+        await update.effective_message.reply_html(
+            replies.help_html(_language(update), context.bot.username or "newsbot")
+        )
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: Context) -> None:
     """List the articles the bot knows."""
-    engine = context.bot_data["engine"]
-    await update.effective_message.reply_html(
-        replies.sources_html(engine.articles, _language(update))
-    )
+    if update.effective_message:
+        await update.effective_message.reply_html(
+            replies.sources_html(context.bot_data.engine.articles, _language(update))
+        )
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: Context) -> None:
     """Answer `/ask <question>` (the way to ask in groups)."""
     question = " ".join(context.args or [])
-    if not question:
+    if not question and update.effective_message:
         await update.effective_message.reply_text(replies.text("ask_usage", _language(update)))
         return
     await reply_to_question(update, context, question)
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def question(update: Update, context: Context) -> None:
     """Answer a text message: any in private chats; mentions and replies to the bot in groups."""
     message, bot = update.effective_message, context.bot
+    if message is None:
+        return
     text = message.text or ""
     if message.chat.type != ChatType.PRIVATE:
         replied = message.reply_to_message and message.reply_to_message.from_user
@@ -169,44 +183,55 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_to_question(update, context, question_of(text, bot.username))
 
 
-async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more(update: Update, context: Context) -> None:
     """Send the next-best passage for the same question as a new message, with the button;
-    the tapped answer stays as it was, without its button (works after a restart)."""
+    the tapped answer stays as it was, without its "more" button (works after a restart)."""
     query = update.callback_query
+    if query is None:
+        return
     await query.answer()
     _, rank_text, short = ((query.data or "").split(":", 2) + ["", ""])[:3]
     rank = min(int(rank_text), MAX_RANK) if rank_text.isdecimal() and len(rank_text) < 6 else 1
     message = query.message
     if message is None:  # inline messages carry no button
         return
+    # the votes stay (Telegram sends no buttons of a message the bot can no longer read)
+    buttons = message.reply_markup if isinstance(message, Message) else None
     try:  # the button moves on to the next passage; a double tap finds it gone: done
         await context.bot.edit_message_reply_markup(
-            chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            chat_id=message.chat.id, message_id=message.message_id,
+            reply_markup=votes.without(buttons, f"{MORE}:"),
         )
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return
-        raise
+        log.info("could not remove the tapped button (%s); sending the next answer", exc)
     # The question asked (full, when Telegram still shows it), else its start in the data.
     original = getattr(message, "reply_to_message", None)
     asked = question_of(original.text or "", context.bot.username) if original else ""
-    question_text = (asked or short)[: context.bot_data["settings"].max_question_chars]
-    text, markup = await in_worker(context, compose, context, question_text, rank)
-    await context.bot.send_message(  # quoting the question, so the next tap can read it whole
+    limit = context.bot_data.settings.max_question_chars
+    question_text, _ = clean_question(asked or short, limit)
+    text, markup, shown = await in_worker(context, compose, context.bot_data.engine,
+                                          question_text, rank)
+    sent = await context.bot.send_message(  # quoting the question: the next tap reads it whole
         message.chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
         disable_web_page_preview=True,
         message_thread_id=getattr(message, "message_thread_id", None),
         reply_parameters=ReplyParameters(original.message_id, allow_sending_without_reply=True)
         if original else None,
     )
+    votes.log_answer(context, update, sent, shown)
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: Context) -> None:
     """Offer the best passages as inline results; a hint for an empty query."""
-    text = update.inline_query.query.strip()[: context.bot_data["settings"].max_question_chars]
-    engine = context.bot_data["engine"]
-    results = await in_worker(context, replies.inline_results, engine, text, _language(update))
-    await update.inline_query.answer(
+    query = update.inline_query
+    if query is None:
+        return
+    text, _ = clean_question(query.query.strip(), context.bot_data.settings.max_question_chars)
+    results = await in_worker(context, replies.inline_results, context.bot_data.engine, text,
+                              _language(update))
+    await query.answer(
         [
             InlineQueryResultArticle(
                 id=r["id"], title=r["title"], description=r["description"],
@@ -216,25 +241,28 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         ],
         cache_time=60, is_personal=True,  # the hint and labels follow the user's language
     )
+    votes.log_inline(context, update, results)
 
 
-async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice: say that the bot answers text questions."""
-    await update.effective_message.reply_text(replies.text("text_only", _language(update)))
+    if update.effective_message:
+        await update.effective_message.reply_text(replies.text("text_only", _language(update)))
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: Context) -> None:
     """A /command the bot does not know (in a private chat): one line pointing to /help."""
     known = any(  # asked as PTB matches commands: the same answer as its CommandHandlers
         handler.check_update(update) for handler in context.application.handlers.get(0, [])
         if isinstance(handler, CommandHandler)
     )
-    if not known:
+    if not known and update.effective_message:
         await update.effective_message.reply_text(
             replies.text("unknown_command", _language(update))
         )
 
 
-async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stale_button(update: Update, context: Context) -> None:
     """A button this version does not know (from an older one): answer it so it stops spinning."""
-    await update.callback_query.answer()
+    if update.callback_query:
+        await update.callback_query.answer()

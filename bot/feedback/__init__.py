@@ -1,0 +1,1 @@
+"""What readers ask and how the answers did: the question log, votes, and the operator's report."""
