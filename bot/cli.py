@@ -153,7 +153,7 @@ def _main(args: argparse.Namespace) -> int:
         command = args.command or ("run" if settings.token else "chat")
         quiet = command in ("ask", "chat", "eval", "bench", "report")
         setup_logging(settings.log_level or ("WARNING" if quiet else "INFO"), console=quiet)
-        openmp_threads((os.cpu_count() or 1) if command in ("index", "eval") else 1)
+        openmp_threads(1)  # `index` and `eval` embed with a worker thread per core instead
         if command == "bench":
             return _bench(args)
         if command == "fetch":
@@ -172,8 +172,10 @@ def _main(args: argparse.Namespace) -> int:
 
 def openmp_threads(threads: int) -> None:
     """The embedding model's thread count, set once here before anything loads it (OpenMP
-    reads the environment once): one while serving, so a question never waits behind a spike
-    of threads; one per core to embed a whole folder. An OMP_NUM_THREADS already set wins."""
+    reads the environment once): one, so a question never waits behind a spike of threads; a
+    whole folder is embedded by a worker thread per core calling the model (as fast, and on a
+    busy machine a stalled thread holds up only its own batch: docs/speed.md). An
+    OMP_NUM_THREADS already set wins."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
 
