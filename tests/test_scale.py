@@ -134,3 +134,32 @@ def test_questions_embedded_in_threads_get_the_vectors_of_one_at_a_time(tmp_path
     together = [f.result() for f in [sem.embed_soon(q) for q in questions]]
     for a, b in zip(alone, together, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+QUESTIONS = ["Wer will Tiktok kaufen?", "Wie heiß wurde es in Bayern?", "Who owns TikTok?",
+             "Wann streiken die Lokführer?", "und oder aber"]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_the_question_embedded_during_bm25_gives_the_same_candidates(served_engine, question):
+    engine, sem = served_engine, served_engine.semantic
+    assert sem is not None and sem.count and not hasattr(engine, "_lock")
+    query = engine.query(question)
+    vector = sem.embed(question)
+    # what `search(include=dense)` gave, now BM25's top and the dense ones scored by lookup
+    dense = sem.top(vector, 30)
+    before = engine.index.search(query.groups, 30, query.factors, include=dense)
+    lexical = engine.index.search(query.groups, 30, query.factors)
+    seen = {h.id for h in lexical}
+    now = lexical + engine.index.score(query.groups, [i for i in dense if i not in seen],
+                                       query.factors)
+    assert [h.id for h in now] == [h.id for h in before]
+    np.testing.assert_allclose([h.score for h in now], [h.score for h in before], rtol=1e-5)
+    assert [h.coverage for h in now] == pytest.approx([h.coverage for h in before])
+    soon = engine.candidates(query, sem)  # embedded in another thread while BM25 searched
+    given = engine.candidates(query, sem, vector)
+    for name, value in vars(given).items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_allclose(vars(soon)[name], value, rtol=1e-5, err_msg=name)
+        else:
+            assert vars(soon)[name] == pytest.approx(value), name

@@ -13,7 +13,6 @@ whose top BM25 passages lack vectors is answered that way too.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -86,7 +85,6 @@ class Engine:
         self.thesaurus = thesaurus
         self.semantic = semantic  # swapped in whole when more vectors are ready
         self.ranker = ranker
-        self._lock = threading.Lock()
 
     @property
     def hybrid(self) -> bool:
@@ -110,8 +108,7 @@ class Engine:
         query = self.query(question)
         semantic, ranker = self.semantic, self.ranker
         if semantic is not None and ranker is not None and semantic.count:
-            vector = semantic.embed(question)
-            c = self.candidates(query, semantic, vector)
+            c, vector = self._candidates(query, semantic)
             # fused where the vectors are made: every passage BM25 puts near the top has
             # them (while an archive is still being embedded, the others are BM25's alone)
             if len(c) and not np.isnan(c.cos[c.lexical_rank < RERANK_DEPTH]).any():
@@ -126,8 +123,7 @@ class Engine:
     def _search(self, query: Query, k: int, include: Sequence[int] = ()) -> list[Hit]:
         if not query.groups and not include:
             return []
-        with self._lock:
-            return self.index.search(query.groups, k, query.factors, include=include)
+        return self.index.search(query.groups, k, query.factors, include=include)  # thread-safe
 
     def _lexical(self, query: Query, k: int, abstain: bool) -> Answers:
         """BM25 alone, with the sentence-window reranker and the coverage rule."""
@@ -143,11 +139,25 @@ class Engine:
 
     def candidates(self, query: Query, semantic: Semantic,
                    vector: np.ndarray | None = None) -> Candidates:
-        """The lexical and the semantic top of a question, with both stages' evidence."""
-        if vector is None:
-            vector = semantic.embed(query.text)
+        """The lexical and the semantic top of a question, with both stages' evidence
+        (`vector`: the question's, when the caller has it)."""
+        return self._candidates(query, semantic, vector)[0]
+
+    def _candidates(self, query: Query, semantic: Semantic, vector: np.ndarray | None = None
+                    ) -> tuple[Candidates, np.ndarray]:
+        """The candidates and the question's vector. Without a vector the question is
+        embedded in another thread while BM25 searches (the model releases the GIL), so a
+        question waits for the longer of the two, not their sum; the passages only the
+        semantic stage found are then scored by lookup, as `search(include=…)` would."""
+        pending = semantic.embed_soon(query.text) if vector is None else None
+        lexical_hits = self._search(query, LEXICAL_DEPTH)
+        if pending is not None:
+            vector = pending.result()
+        assert vector is not None
         dense = semantic.top(vector, DENSE_DEPTH)
-        found = self._search(query, LEXICAL_DEPTH, dense)
+        seen = {h.id for h in lexical_hits}
+        found = lexical_hits + self.index.score(query.groups, [i for i in dense if i not in seen],
+                                                query.factors)
         lexical = [h for h in found if h.score > 0][:LEXICAL_DEPTH]
         head = rerank(lexical[:RERANK_DEPTH], query.groups, query.factors, self.index,
                       self.analyzer)
@@ -171,7 +181,7 @@ class Engine:
             np.array([holds(query.kind, s) for s in best_sentences], np.float64),
             np.array([holds(query.kind, p.text) for p in passages], np.float64),
             query.language == "en", semantic.baseline(vector),
-        )
+        ), vector
 
     def _compose(self, query: Query, c: Candidates, decision: Decision, ranker: Ranker,
                  semantic: Semantic, vector: np.ndarray, k: int) -> list[Hit]:
