@@ -1,4 +1,5 @@
-"""The console commands: `ask`, `chat`, `eval` and `index` — the engine without Telegram."""
+"""The console commands: `ask` and `chat` — the engine without Telegram (`eval` and `index`
+in bot/batch.py)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,16 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from bot import replies
+from bot.batch import _announce, evaluate_command, index_command
 from bot.config import Settings
 from bot.errors import NewsbotError
-from bot.evaluate import evaluate, read_questions, report
 from bot.feedback.asked import Asked
 from bot.feedback.store import QuestionLog
 from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
 from bot.indexing.loading import example_question, load_engine
-from bot.indexing.lock import writer_lock
-from bot.indexing.storage import build_and_save, is_current, open_index, remove_leftovers
 from bot.search.engine import Answers, Engine
 from bot.search.hits import Hit
 from bot.text import clean_question
@@ -241,71 +239,6 @@ def _one(hit: Hit, language: str) -> str:
         marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
         text = text.replace(hit.sentence, marked, 1)
     return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
-
-
-def _announce(message: str) -> None:
-    """Slow start-up work (the first parse of the dictionary) is said on stderr at once."""
-    print(f"newsbot: {message}", file=sys.stderr, flush=True)
-
-
-def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Score a question set; with --sweep, also for a range of abstention thresholds."""
-    questions = [{**item, "q": clean_question(item["q"], settings.max_question_chars)[0]}
-                 for item in read_questions(args.questions)]
-    engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
-    print(report(evaluate(engine, questions)))
-    if args.sweep:  # the threshold of whichever off-topic rule answers
-        hybrid, ranker = engine.hybrid, engine.ranker
-        print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
-        for threshold in [i / 20 for i in range(4, 17)]:
-            if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, on_topic_threshold=threshold)
-            else:
-                engine.min_coverage = threshold
-            t = evaluate(engine, questions)
-            r = {k: v.summary() for k, v in t.items()}
-            print(
-                f"{threshold:>12.2f}  {r.get('de', {}).get('recall@1', 0):7.3f}  "
-                f"{r.get('en', {}).get('recall@1', 0):7.3f}  {r['all']['abstention']:12.3f}"
-            )
-    return 0
-
-
-def index_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Analyse the knowledge folder once and save the index next to it, then embed; one run
-    at a time per index (a second waits, then finds the work done)."""
-    target = settings.saved_index_dir
-    try:
-        with writer_lock(target, _announce) as waited:
-            remove_leftovers(target)
-            # before the analysis, which can take a minute: fail at once on a bad folder
-            probe = target.with_name(f"{target.name}.probe-{os.getpid()}")
-            probe.mkdir(exist_ok=True)
-            probe.rmdir()
-            if waited and is_current(settings.knowledge_dir, target):
-                engine = open_index(settings)  # the other run saved just this
-            else:
-                engine = build_and_save(settings, progress=True)
-            _embed(settings, engine, args)
-    except OSError as exc:
-        raise NewsbotError(
-            f"cannot save the index in {target} ({exc.strerror or exc}): set NEWSBOT_INDEX_DIR "
-            "to a folder this user can write"
-        ) from None
-    return 0
-
-
-def _embed(settings: Settings, engine: Engine, args: argparse.Namespace) -> None:
-    """Then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is
-    done. The model on one OpenMP thread, a worker thread per core calling it."""
-    threads = os.cpu_count() or 1
-    store = None if args.no_vectors else embed.attach(engine, settings, threads)
-    if store is not None:
-        try:
-            embed.embed_all(engine, store, workers=threads)
-        except OSError as exc:
-            raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
-                               f"({exc.strerror or exc}); the lexical index is saved") from None
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

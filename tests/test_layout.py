@@ -29,7 +29,7 @@ STAGES = [
     ("bot.search",),
     ("bot.indexing",),
     ("bot.replies", "bot.evaluate", "bot.feedback"),
-    ("bot.telegram", "bot.console"),
+    ("bot.telegram", "bot.batch", "bot.console"),
     ("bot.cli", "bot.__main__"),
 ]
 
