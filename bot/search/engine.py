@@ -168,8 +168,11 @@ class Engine:
         cos, sentence_cos, best = semantic.cosines(vector, ids)
         articles: dict[str, int] = {}
         passages = [h.passage for h in hits]
-        best_sentences = [semantic.sentences[h.id][min(b, len(semantic.sentences[h.id]) - 1)]
-                          for h, b in zip(hits, best, strict=True)]
+        # the kind of answer asked for, in the passage and in its best sentence (split only
+        # where the passage holds it: splitting every candidate is most of a question's time)
+        passage_type = [holds(query.kind, p.text) for p in passages]
+        sentence_type = [there and holds(query.kind, _nth(semantic.sentences[h.id], b))
+                         for h, b, there in zip(hits, best, passage_type, strict=True)]
         return Candidates(
             ids, np.array([h.score for h in hits]), np.array([h.coverage for h in hits]),
             np.array([h.matched for h in hits], np.float64),
@@ -178,8 +181,7 @@ class Engine:
             np.array(best, np.int64),
             np.array([articles.setdefault(p.article, len(articles)) for p in passages]),
             np.array([p.position for p in passages]),
-            np.array([holds(query.kind, s) for s in best_sentences], np.float64),
-            np.array([holds(query.kind, p.text) for p in passages], np.float64),
+            np.array(sentence_type, np.float64), np.array(passage_type, np.float64),
             query.language == "en", semantic.baseline(vector),
         ), vector
 
@@ -219,3 +221,8 @@ class Engine:
         return hit.coverage >= self.min_coverage or (
             hit.matched >= MIN_MATCHED and hit.coverage >= MIN_COVERAGE_MATCHED
         )
+
+
+def _nth(sentences: Sequence[str], n: int) -> str:
+    """Sentence n of a passage (its last when n is past the end)."""
+    return sentences[min(n, len(sentences) - 1)]
