@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_botapi import BOT_USER, FakeBotAPI  # noqa: E402
 
-TOKEN = "123456789:AAHdemoDEMOdemoDEMOdemoDEMOdemoDEMO1"  # well-formed, only the stand-in knows it
+TOKEN = "123456789:AAHdemoDEMOdemoDEMOdemoDEMOdemoDEMO1"  # a fake: only the stand-in knows it
 USER, GROUP = 4242, -1004242
 WAIT = 120  # seconds for the bot to start (a first start prepares the dictionary) or to answer
 

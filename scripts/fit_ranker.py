@@ -40,6 +40,7 @@ import json
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -261,8 +262,7 @@ def show(row: Row, rank: Linear, depth: int, c: Candidates | None = None,
     return Shown(row, at, companion, right, sure_features(c, x, fused, at, lead))
 
 
-def pick_threshold(p: np.ndarray, keep_want: np.ndarray, weights: np.ndarray,
-                   constraint: callable) -> float:  # type: ignore[valid-type]
+def pick_threshold(constraint: Callable[[float], bool]) -> float:
     """The lowest threshold (most kept) that meets the constraint."""
     for t in np.linspace(0.02, 0.98, 97):
         if constraint(t):
@@ -345,7 +345,7 @@ def fit(rows: list[Row], analyze: dict[str, object]) -> dict:
         right = (claimed & (sy > 0)).sum() / max(claimed.sum(), 1)
         return right >= SURE_PRECISION and (sp[missing] < t).mean() >= MISSING_HEDGED
 
-    sure_threshold = pick_threshold(sp, sy, sv, sure_ok)
+    sure_threshold = pick_threshold(sure_ok)
     return {"rank": rank, "companion_depth": depth, "sentence": sentence, "on_topic": on_topic,
             "on_topic_threshold": on_topic_threshold, "on_topic_coverage": on_topic_coverage,
             "sure": sure,

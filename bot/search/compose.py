@@ -17,6 +17,7 @@ from bot.knowledge.passages import Passage
 from bot.search.answer_type import holds
 from bot.search.fusion import SENTENCE_FEATURES, Linear
 from bot.search.query import Query
+from bot.search.rerank import window_score
 
 MAX_ANSWER_CHARS = 1500  # what a reader takes in at a glance
 
@@ -53,10 +54,7 @@ def sentence_features(query: Query, sentences: Sequence[str], cosines: np.ndarra
     rows = []
     best = float(np.max(cosines)) if len(cosines) else 0.0
     for sentence, cos, first in zip(sentences, cosines, primary, strict=True):
-        terms = set(analyze(sentence))
-        share = sum(max((query.idf.get(t, 0.0) * f for t, f in zip(g, w, strict=True)
-                         if t in terms), default=0.0)
-                    for g, w in zip(query.groups, query.factors, strict=True))
+        share = window_score([set(analyze(sentence))], query.groups, query.factors, query.idf, 1)
         rows.append([float(cos), float(cos) - best, float(holds(query.kind, sentence)),
                      share / total if total > 0 else 0.0, float(first)])
     return np.array(rows, np.float64).reshape(-1, len(SENTENCE_FEATURES))

@@ -194,7 +194,7 @@ class Engine:
         for n, (at, companion) in enumerate(groups_of(order, c.article.tolist(),
                                                       [len(p.text) for p in passages],
                                                       ranker.companion_depth, max(k, 1))):
-            if n and not decision.relevant[at]:  # later answers must answer too
+            if n and not ranker.answers(c, decision, at):  # later answers must answer too
                 break
             shown: list[tuple[Passage, list[str], np.ndarray, bool]] = []
             for place, first in ((at, True), (companion, False)):

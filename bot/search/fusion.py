@@ -169,7 +169,7 @@ class Decision:
     fused: np.ndarray  # each candidate's fused score
     on_topic: bool  # the news speaks of what the question asks about
     sure: bool  # … and the best candidate is the answer
-    relevant: np.ndarray  # per candidate: the sure model says yes with no lead (later answers)
+    features: np.ndarray  # the candidates' rank features (for `Ranker.answers`)
 
 
 @dataclass(frozen=True)
@@ -196,17 +196,20 @@ class Ranker:
         """Rank the candidates and take both decisions about the best."""
         order, fused, x = self.order(c)
         if not len(c):
-            return Decision(order, fused, False, False, np.zeros(0, bool))
+            return Decision(order, fused, False, False, x)
         top = int(order[0])
         lead = float(fused[top] - fused[order[1]]) if len(order) > 1 else 1.0
         on_topic = logistic(float(self.on_topic(on_topic_features(c)))) >= \
             self.on_topic_threshold or covered(c, self.on_topic_coverage)
         sure = on_topic and logistic(float(self.sure(sure_features(c, x, fused, top, lead)))) \
             >= self.sure_threshold
-        # a later answer ("more") is offered while the sure model, as if tied, says yes
-        flat = np.array([sure_features(c, x, fused, at, 0.0) for at in range(len(c))])
-        relevant = 1 / (1 + np.exp(-np.clip(self.sure(flat), -50, 50))) >= self.sure_threshold
-        return Decision(order, fused, on_topic, sure, relevant)
+        return Decision(order, fused, on_topic, sure, x)
+
+    def answers(self, c: Candidates, decision: Decision, at: int) -> bool:
+        """Whether candidate `at` answers as a later answer ("more"): the sure model, as if
+        tied with the one before, says yes."""
+        x = sure_features(c, decision.features, decision.fused, at, 0.0)
+        return logistic(float(self.sure(x))) >= self.sure_threshold
 
     @classmethod
     def load(cls, path: Path = RANKER_FILE, model: str | None = None) -> Ranker:
