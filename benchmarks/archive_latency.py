@@ -1,0 +1,48 @@
+"""Time `Engine.ask` over the dev news archive: tests/knowledge with ../shared/data's
+news-archive-dev loaded (vectors from .eval/archive, as `make eval` saves them), the first N
+newsqa-dev questions, wall and CPU milliseconds at p50 / p99.
+
+    .venv/bin/python benchmarks/archive_latency.py [--questions 300] [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.config import load_settings
+from bot.indexing.loading import load_engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--questions", type=int, default=300)
+    args = parser.parse_args()
+    settings = replace(load_settings(), knowledge_dir=Path("tests/knowledge"),
+                       index_dir=Path(".eval/archive"))
+    started = time.perf_counter()
+    engine = load_engine(settings, vectors="now", archives=[args.data / "news-archive-dev"])
+    print(f"loaded {len(engine.index)} passages in {time.perf_counter() - started:.1f} s "
+          f"(semantic stage: {'on' if engine.hybrid else 'off'})")
+    path = args.data / "newsqa-dev" / "questions.jsonl"
+    questions = [json.loads(line)["q"] for line in path.read_text("utf-8").splitlines()
+                 if line.strip()][: args.questions]
+    wall, cpu = [], []
+    for question in questions:
+        t, c = time.perf_counter(), time.process_time()
+        engine.ask(question)
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    for name, values in (("wall", wall), ("cpu (both threads)", cpu)):
+        print(f"{name}: p50 {np.percentile(values, 50):.1f} ms, "
+              f"p99 {np.percentile(values, 99):.1f} ms over {len(values)} questions")
+
+
+if __name__ == "__main__":
+    main()
