@@ -35,8 +35,8 @@ import rank_bm25
 
 from bot.indexing import build, storage
 from bot.knowledge.articles import Article
-from bot.search.index import Index
-from bot.search.texts import save_text_map, text_map
+from bot.search.lexical.index import Index
+from bot.search.semantic.texts import save_text_map, text_map
 
 SEED, VOCABULARY, PER_ARTICLE = 6, 200_000, 10
 STOPS = ("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch "

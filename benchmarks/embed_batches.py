@@ -20,7 +20,7 @@ from bench_semantic import ARCHIVE  # noqa: E402
 
 from bot.knowledge.articles import load_articles  # noqa: E402
 from bot.knowledge.passages import article_passages  # noqa: E402
-from bot.search.texts import passage_sentences, passage_text  # noqa: E402
+from bot.search.semantic.texts import passage_sentences, passage_text  # noqa: E402
 
 
 def main(rounds: int = 3) -> None:

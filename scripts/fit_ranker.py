@@ -50,25 +50,25 @@ from bot.config import load_settings
 from bot.evaluate import read_questions
 from bot.indexing import embed
 from bot.indexing.loading import load_engine
-from bot.search.compose import groups_of, sentence_features
-from bot.search.embedding import load_embedder
+from bot.search.candidates import Candidates
+from bot.search.compose import groups_of
 from bot.search.engine import Engine
 from bot.search.fusion import (
     ON_TOPIC_FEATURES,
     RANK_FEATURES,
     RANKER_FILE,
-    SENTENCE_FEATURES,
     SURE_FEATURES,
-    Candidates,
-    Linear,
     covered,
     on_topic_features,
     rank_features,
     sure_features,
 )
+from bot.search.linear import Linear
 from bot.search.query import Query
-from bot.search.semantic import Semantic
-from bot.search.vectors import VectorStore
+from bot.search.semantic.embedding import load_embedder
+from bot.search.semantic.stage import Semantic
+from bot.search.semantic.vectors import VectorStore
+from bot.search.sentence import SENTENCE_FEATURES, sentence_features
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CACHE = Path(".eval/fit-candidates.pkl")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from fake_botapi import FakeBotAPI
 
-# The embedding model's thread count is read once per process (see bot/search/embedding.py);
-# the test edge sets it, as `bot.cli` does for the real commands: one, on a shared machine.
+# The embedding model's thread count is read once per process (bot/search/semantic/
+# embedding.py); the test edge sets it, as `bot.cli` does for the real commands: one, on a
+# shared machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 REPO = Path(__file__).resolve().parents[1]

@@ -231,7 +231,7 @@ class _TwoHits:
     def ask(self, question: str, k: int = 3, abstain=True):
         from bot.knowledge.passages import Passage
         from bot.search.engine import Answers
-        from bot.search.index import Hit
+        from bot.search.lexical.index import Hit
 
         passages = [Passage("a.txt", "T", None, None, i, text)
                     for i, text in enumerate(["erste Stelle", "zweite Stelle mit Gold"])]

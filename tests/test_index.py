@@ -1,4 +1,4 @@
-"""bot.search.index: Index.build / search with structured queries, and Hit.coverage."""
+"""bot.search.lexical.index: Index.build / search with structured queries, and Hit.coverage."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from bot.knowledge.passages import Passage
-from bot.search import topk
-from bot.search.index import Index
-from bot.search.scoring import BM25Params
+from bot.search.lexical import topk
+from bot.search.lexical.index import Index
+from bot.search.lexical.scoring import BM25Params
 
 SYNONYMS = tuple(f"syn{i}" for i in range(10))
 

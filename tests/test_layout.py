@@ -161,3 +161,19 @@ def test_readme_names_only_modules_that_exist():
     unnamed = [p.name for p in FILES.values() if p.name != "__init__.py"
                and f"`{p.name}`" not in readme and f"`{p.relative_to(ROOT)}`" not in readme]
     assert not unnamed, f"modules missing in the README's map: {unnamed}"
+
+
+# Inside bot/search: the two retrievers stand apart — neither imports the other, nor the parts
+# that join and judge them; both may use the question and the candidates' types below them.
+SEARCH_BASE = {"bot.search.query", "bot.search.hits", "bot.search.answer_type",
+               "bot.search.candidates"}
+
+
+@pytest.mark.parametrize("stage", ["bot.search.lexical", "bot.search.semantic"])
+def test_the_retrievers_stand_apart(stage):
+    members = [m for m in MODULES if m == stage or m.startswith(stage + ".")]
+    assert len(members) > 3
+    own = set(members) | SEARCH_BASE
+    crossing = {m: sorted(t for t in GRAPH[m] if t.startswith("bot.search") and t not in own)
+                for m in members}
+    assert not {m: t for m, t in crossing.items() if t}, "a retriever reaches outside its stage"

@@ -9,9 +9,9 @@ from test_semantic import ARTICLES, HashEmbedder
 
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import parse_article
-from bot.search import nearest
-from bot.search.semantic import Semantic, fill
-from bot.search.vectors import VectorStore, text_key
+from bot.search.semantic import nearest
+from bot.search.semantic.stage import Semantic, fill
+from bot.search.semantic.vectors import VectorStore, text_key
 
 DIM = 32
 

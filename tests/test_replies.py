@@ -13,7 +13,7 @@ from bot.knowledge.articles import Article
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
 from bot.search.engine import Answers
-from bot.search.index import Hit
+from bot.search.lexical.index import Hit
 
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
 ENTITY_RE = re.compile(r"&(?:amp|lt|gt|quot|#x?[0-9a-fA-F]+);")

@@ -12,9 +12,10 @@ from bot.config import load_settings
 from bot.indexing import embed, storage
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import parse_article
-from bot.search import embedding, semantic, texts, vectors
-from bot.search.semantic import Semantic, fill
-from bot.search.vectors import Lookup, VectorStore, text_key
+from bot.search.semantic import embedding, texts, vectors
+from bot.search.semantic import stage as semantic
+from bot.search.semantic.stage import Semantic, fill
+from bot.search.semantic.vectors import Lookup, VectorStore, text_key
 
 
 def _keys(n: int, start: int = 0) -> list[bytes]:
@@ -68,7 +69,7 @@ def test_the_text_map_is_saved_with_the_index_and_read_back(tmp_path, monkeypatc
     assert saved is not None
     for a, b in zip(saved, texts.text_map(built.index.passages), strict=True):
         np.testing.assert_array_equal(a, b)
-    monkeypatch.setattr(texts, "split_sentences", lambda text: pytest.fail("split again"))
+    monkeypatch.setattr(texts, "passage_sentences", lambda p: pytest.fail("split again"))
     monkeypatch.setattr(embed, "load_embedder", lambda threads=None: HashEmbedder())
     monkeypatch.setattr(embed.Ranker, "load", staticmethod(lambda *a, **k: _ranker()))
     embed.attach(loaded, settings)

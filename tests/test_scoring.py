@@ -1,4 +1,4 @@
-"""bot.search.scoring + .index rank exactly like rank-bm25 (BM25Okapi, BM25L, BM25Plus)."""
+"""bot.search.lexical.scoring + .index rank exactly like rank-bm25 (BM25Okapi, BM25L, BM25Plus)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import rank_bm25
 
 from bot.knowledge.passages import Passage
-from bot.search.index import Index
-from bot.search.scoring import BM25Params, idf, tf_weight, unseen_idf
+from bot.search.lexical.index import Index
+from bot.search.lexical.scoring import BM25Params, idf, tf_weight, unseen_idf
 
 N_PASSAGES = 3000
 N_QUERIES = 50

@@ -28,20 +28,20 @@ from bot.indexing import embed
 from bot.indexing.build import build_engine
 from bot.indexing.loading import load_engine
 from bot.knowledge.articles import load_articles, parse_article
-from bot.search import embedding, semantic
+from bot.search.candidates import ABSENT, Candidates
 from bot.search.fusion import (
-    ABSENT,
     ON_TOPIC_FEATURES,
     RANK_FEATURES,
-    SENTENCE_FEATURES,
     SURE_FEATURES,
-    Candidates,
-    Linear,
     Ranker,
     rank_features,
 )
-from bot.search.semantic import Semantic, fill, passage_text
-from bot.search.vectors import VectorStore, text_key
+from bot.search.linear import Linear
+from bot.search.semantic import embedding
+from bot.search.semantic import stage as semantic
+from bot.search.semantic.stage import Semantic, fill, passage_text
+from bot.search.semantic.vectors import VectorStore, text_key
+from bot.search.sentence import SENTENCE_FEATURES
 
 DIM = 64
 TOKEN = "123456789:AAHsemanticTESTtokensemanticTESTtok1"

@@ -17,7 +17,7 @@ from fake_botapi import FakeBotAPI
 from test_e2e import TOKEN, BotProcess, _cache_dir, answer_to, bot_env
 from test_handlers import assert_telegram_html
 
-from bot.search import embedding
+from bot.search.semantic import embedding
 
 EMBEDDED = 240  # seconds the background embedding may take here
 

@@ -26,7 +26,7 @@ from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer, words
 from bot.language.thesaurus import default_thesaurus
 from bot.search.engine import Engine
-from bot.search.index import Index
+from bot.search.lexical.index import Index
 
 PARALLEL_FROM = 20_000  # passages: from here on, analyse in one worker process per core
 CHUNK = 20_000  # passages a worker tokenizes at a time

@@ -21,13 +21,13 @@ from tqdm import tqdm
 
 from bot.config import Settings
 from bot.indexing.storage import PassageStore
-from bot.search import nearest
-from bot.search.embedding import load_embedder
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
-from bot.search.semantic import Semantic, fill
-from bot.search.vectorcheck import damaged_vectors, discard
-from bot.search.vectors import VectorStore
+from bot.search.semantic import nearest
+from bot.search.semantic.embedding import load_embedder
+from bot.search.semantic.stage import Semantic, fill
+from bot.search.semantic.vectorcheck import damaged_vectors, discard
+from bot.search.semantic.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 SMALL = 100  # texts: a knowledge base this small (the seed: ~50) is embedded at start, in seconds

@@ -4,7 +4,7 @@ Layout of `<knowledge>/.newsbot/` (or NEWSBOT_INDEX_DIR): `manifest.json` (forma
 BM25 parameters, and each article file's size and mtime, to tell whether the folder changed),
 the CSR arrays as `.npy` (memory-mapped on load), the vocabulary, word frequencies and analysed
 words as JSON, the passages as one UTF-8 text blob with offsets, and (with the semantic stage)
-the text map of `bot/search/texts.py`; the manifest holds every file's SHA-256.
+the text map of `bot/search/semantic/texts.py`; the manifest holds every file's SHA-256.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from bot.knowledge.articles import Article, article_files, load_articles
 from bot.knowledge.passages import Passage
 from bot.language.german import Analyzer
 from bot.search.engine import Engine
-from bot.search.index import Index
-from bot.search.scoring import BM25Params
-from bot.search.texts import TextMap, load_text_map, save_text_map, text_map
+from bot.search.lexical.index import Index
+from bot.search.lexical.scoring import BM25Params
+from bot.search.semantic.texts import TextMap, load_text_map, save_text_map, text_map
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # 2: words.json (the analysed words) added; 3: each file's checksum
@@ -76,7 +76,7 @@ def save(engine: Engine, target: Path, files: dict[str, list[int]], texts: bool 
     """Write the engine's index to `target` atomically (a temp folder renamed into place).
     `files`: the folder's `fingerprint` taken BEFORE its articles were read, so a file edited
     while the index was built counts as changed (and is indexed again next time). `texts`:
-    with the semantic stage's text keys (`bot/search/texts.py`), so that a start reads them
+    with the semantic stage's text keys (`bot/search/semantic/texts.py`), so that a start reads them
     instead of splitting and hashing every passage; they are checksummed like every file."""
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")  # this run's own
     shutil.rmtree(tmp, ignore_errors=True)

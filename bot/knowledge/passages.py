@@ -51,3 +51,8 @@ def article_passages(article: Article) -> list[Passage]:
         Passage(article.name, article.title, article.date, article.dateline, i, text, article.url)
         for i, text in enumerate(texts)
     ]
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    """The passage's sentences, as embedded and shown (the whole text when it has none)."""
+    return split_sentences(passage.text) or [passage.text]

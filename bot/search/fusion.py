@@ -22,14 +22,18 @@ All are fitted on dev questions by `make fit` (scripts/fit_ranker.py) and stored
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from bot.search.candidates import ABSENT, Candidates, Decision
+from bot.search.linear import Linear, logistic
+from bot.search.query import Query
+from bot.search.sentence import SENTENCE_FEATURES, Shown, answering_sentence
+
 RANKER_FILE = Path(__file__).with_name("ranker.json")
-ABSENT = 100  # the rank of a candidate the stage did not return
 RANK_FEATURES = ("cos", "sentence_cos", "cos_gap", "sentence_gap", "bm25", "coverage",
                  "matched", "lexical_rank", "dense_rank", "lexical", "sentence_type",
                  "passage_type", "article_share", "article_gap", "article_best", "lead")
@@ -37,48 +41,6 @@ ON_TOPIC_FEATURES = ("cos", "sentence_cos", "baseline_gap", "sentence_baseline_g
                      "coverage", "matched", "english")
 SURE_FEATURES = ("cos", "sentence_cos", "coverage", "matched", "fused", "lead", "sentence_type",
                  "article_share", "english")
-SENTENCE_FEATURES = ("cos", "cos_gap", "type", "lexical", "primary")
-
-
-@dataclass
-class Candidates:
-    """One question's candidate passages with the raw evidence of both stages."""
-
-    ids: np.ndarray  # passage numbers
-    bm25: np.ndarray
-    coverage: np.ndarray
-    matched: np.ndarray
-    lexical_rank: np.ndarray  # ABSENT when only the semantic stage found it
-    dense_rank: np.ndarray  # ABSENT when only the lexical stage found it
-    cos: np.ndarray  # NaN for a passage without vectors yet
-    sentence_cos: np.ndarray
-    best_sentence: np.ndarray  # the number of the passage's sentence nearest the question
-    article: np.ndarray  # which article (a number per question) each passage belongs to
-    position: np.ndarray  # the passage's place in its article (0: the lead)
-    sentence_type: np.ndarray  # 1 when the best sentence holds the kind of answer asked for
-    passage_type: np.ndarray  # 1 when the passage does
-    english: bool = False
-    baseline: float = 0.0  # the question's mean cosine to unrelated news (`Semantic.baseline`)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def subset(self, keep: np.ndarray) -> Candidates:
-        """The candidates where `keep` is true, ranks renumbered among them."""
-        def rerank(ranks: np.ndarray) -> np.ndarray:
-            kept = ranks[keep]
-            order = np.argsort(kept, kind="stable")
-            out = np.full(len(kept), ABSENT)
-            present = kept[order] < ABSENT
-            out[order[present]] = np.arange(int(present.sum()))
-            return out
-        return Candidates(
-            self.ids[keep], self.bm25[keep], self.coverage[keep], self.matched[keep],
-            rerank(self.lexical_rank), rerank(self.dense_rank), self.cos[keep],
-            self.sentence_cos[keep], self.best_sentence[keep], self.article[keep],
-            self.position[keep], self.sentence_type[keep], self.passage_type[keep],
-            self.english, self.baseline,
-        )
 
 
 def _known(values: np.ndarray, floor: float) -> np.ndarray:
@@ -134,44 +96,6 @@ def covered(c: Candidates, share: float) -> bool:
     return bool(((c.coverage >= share) & (c.matched >= 2)).any())
 
 
-def logistic(z: float) -> float:
-    """The logistic function, safe for any z."""
-    return float(1 / (1 + np.exp(-np.clip(z, -50, 50))))
-
-
-@dataclass(frozen=True)
-class Linear:
-    """A standardised linear model: w · (x − mean) / scale + bias."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float = 0.0
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale) @ self.weights + self.bias
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "weights": self.weights.tolist(), "bias": self.bias}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Linear:
-        return cls(np.array(data["mean"]), np.array(data["scale"]), np.array(data["weights"]),
-                   float(data.get("bias", 0.0)))
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the ranker says of one question's candidates."""
-
-    order: np.ndarray  # candidate places, best first
-    fused: np.ndarray  # each candidate's fused score
-    on_topic: bool  # the news speaks of what the question asks about
-    sure: bool  # … and the best candidate is the answer
-    features: np.ndarray  # the candidates' rank features (for `Ranker.answers`)
-
-
 @dataclass(frozen=True)
 class Ranker:
     """The fitted ranking model and the two decisions, for one embedding model."""
@@ -210,6 +134,11 @@ class Ranker:
         tied with the one before, says yes."""
         x = sure_features(c, decision.features, decision.fused, at, 0.0)
         return logistic(float(self.sure(x))) >= self.sure_threshold
+
+    def mark(self, query: Query, shown: Sequence[Shown],
+             analyze: Callable[[str], list[str]]) -> str:
+        """The sentence to mark in the shown passages (the fitted sentence model)."""
+        return answering_sentence(self.sentence, query, shown, analyze)
 
     @classmethod
     def load(cls, path: Path = RANKER_FILE, model: str | None = None) -> Ranker:

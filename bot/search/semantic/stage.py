@@ -1,8 +1,8 @@
 """The semantic stage: passages and their sentences as vectors, searched by cosine.
 
-Vectors live in a `VectorStore` keyed by text (`bot/search/texts.py` says which texts); this
-module maps an index's passages onto the store's rows, embeds what is missing (`fill`), and
-answers a question's cosines. Passages without a vector yet simply don't take part (the
+Vectors live in a `VectorStore` keyed by text (`texts.py` says which texts); this module
+maps an index's passages onto the store's rows, embeds what is missing (`fill`), and answers
+a question's cosines. Passages without a vector yet simply don't take part (the
 lexical stage still finds them). The row numbers are saved beside the vectors
 (`rows-<digest>.npy`, named by the passages' keys), so a start reads them instead of looking
 up millions of keys; only those still missing are looked up again.
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge.passages import Passage
-from bot.search.embedding import Embedder
-from bot.search.nearest import SCAN_LIMIT, Scan, nearest
-from bot.search.texts import (
+from bot.search.semantic.embedding import Embedder
+from bot.search.semantic.nearest import SCAN_LIMIT, Scan, nearest
+from bot.search.semantic.texts import (
     MAP_VERSION,
     Sentences,
     TextMap,
@@ -33,7 +33,7 @@ from bot.search.texts import (
     passage_text,
     text_map,
 )
-from bot.search.vectors import VectorStore, key_array, text_key
+from bot.search.semantic.vectors import VectorStore, key_array, text_key
 
 __all__ = ["Semantic", "fill", "passage_sentences", "passage_text"]
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class Semantic:
     def refresh(self, store: VectorStore) -> None:
         """Take up the vectors the store has now (after `fill`). Only row numbers are kept:
         vectors are read from the memory-mapped store when asked, except what the search
-        holds (`bot/search/nearest.py`). Only the texts without a row yet are looked up."""
+        holds (`bot/search/semantic/nearest.py`). Only the texts without a row yet are looked up."""
         rows, sentence_rows = (_looked_up(store, keys, known) for keys, known in (
             (self.keys, self._state[0]), (self.sentence_keys, self._state[1])))
         # a passage takes part once its vector and all its sentences' vectors are there

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.knowledge.passages import Passage
-from bot.search import scoring, topk
 from bot.search.hits import Group, Hit
-from bot.search.scoring import BM25Params
+from bot.search.lexical import scoring, topk
+from bot.search.lexical.scoring import BM25Params
 
 __all__ = ["Group", "Hit", "Index"]
 STEP = 65_536  # passages per step of an index build (and 64 steps of postings)
@@ -152,7 +152,7 @@ class Index:
     ) -> list[Hit]:
         """The k best passages for a structured query, best first; [] if nothing matches.
         Passages in `include` (found by another stage) follow them, scored the same way.
-        Threads may search at once (`bot/search/topk.py` keeps its scratch per call).
+        Threads may search at once (`bot/search/lexical/topk.py` keeps its scratch per call).
 
         `factors[g][m]` scales the weight of member m of group g (1 if not given): synonyms
         can count less than the question's own word. A group's share of the coverage is the

@@ -1,6 +1,6 @@
 """The k best passages of a structured query over an index's term-major (CSR) arrays.
 
-A group's score for a passage is the best weight of its terms (see `bot/search/index.py`).
+A group's score for a passage is the best weight of its terms (see `bot/search/lexical/index.py`).
 Groups of rare terms are scored in full first; a group of frequent terms (its postings at
 least 1/LAZY of the passages: a common word with its verb forms) is scored lazily, MaxScore-
 style (Turtle & Flood 1995, "Query evaluation: strategies and optimizations"): once the k-th

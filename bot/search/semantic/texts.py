@@ -17,9 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bot.knowledge.passages import Passage
-from bot.knowledge.sentences import split_sentences
-from bot.search.vectors import Keys, key_array, text_key
+from bot.knowledge.passages import Passage, passage_sentences
+from bot.search.semantic.vectors import Keys, key_array, text_key
 
 log = logging.getLogger(__name__)
 MAP_VERSION = 1  # raise when `passage_text` or `passage_sentences` changes what they give
@@ -31,11 +30,6 @@ def passage_text(passage: Passage) -> str:
     if not passage.title or passage.text.startswith(passage.title[:40].rstrip("…")):
         return passage.text
     return f"{passage.title}\n{passage.text}"
-
-
-def passage_sentences(passage: Passage) -> list[str]:
-    """The passage's sentences, as embedded and shown."""
-    return split_sentences(passage.text) or [passage.text]
 
 
 class Sentences:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from bot.knowledge.sentences import split_sentences
 from bot.language.german import Analyzer
-from bot.search.index import Group, Hit, Index
+from bot.search.lexical.index import Group, Hit, Index
 
 WINDOW = 2  # sentences
 WEIGHT = 0.5  # the window score's weight next to the passage's BM25 score

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.search.vectors import VectorStore
+from bot.search.semantic.vectors import VectorStore
 
 try:  # optional: without it the exact scan serves every size
     import faiss

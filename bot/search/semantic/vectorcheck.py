@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.search.semantic import Semantic, passage_text
-from bot.search.vectors import VectorStore
+from bot.search.semantic.stage import Semantic, passage_text
+from bot.search.semantic.vectors import VectorStore
 
 SCAN_ROWS = 100_000  # rows read whole at start (~77 MB of float16 at 384 dimensions)
 CHUNK = 65_536
