@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.config import load_settings
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     settings = replace(load_settings(), knowledge_dir=Path("tests/knowledge"),
                        index_dir=Path(".eval/archive"))
     started = time.perf_counter()
-    engine = load_engine(settings, vectors="now", archives=[args.data / "news-archive-dev"])
+    engine = load_engine(settings, vectors=Vectors.NOW, archives=[args.data / "news-archive-dev"])
     print(f"loaded {len(engine.index)} passages in {time.perf_counter() - started:.1f} s "
           f"(semantic stage: {'on' if engine.hybrid else 'off'})")
     path = args.data / "newsqa-dev" / "questions.jsonl"

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.evaluate import evaluate, read_questions, report
 from bot.indexing import embed
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 from bot.indexing.lock import writer_lock
 from bot.indexing.storage import build_and_save, is_current, open_index, remove_leftovers
 from bot.search.engine import Engine
@@ -28,17 +28,15 @@ def evaluate_command(settings: Settings, args: argparse.Namespace) -> int:
     """Score a question set; with --sweep, also for a range of abstention thresholds."""
     questions = [{**item, "q": clean_question(item["q"], settings.max_question_chars)[0]}
                  for item in read_questions(args.questions)]
-    engine = load_engine(settings, announce=_announce, vectors="now", archives=args.archive)
+    engine = load_engine(settings, announce=_announce, vectors=Vectors.NOW, archives=args.archive)
     print(report(evaluate(engine, questions)))
     if args.sweep:  # the threshold of whichever off-topic rule answers
         hybrid, ranker = engine.hybrid, engine.ranker
         print(f"\n{'on_topic' if hybrid else 'min_coverage'}  R@1(de)  R@1(en)  silent(all)")
         for threshold in [i / 20 for i in range(4, 17)]:
-            if hybrid and ranker is not None:
-                engine.ranker = replace(ranker, on_topic_threshold=threshold)
-            else:
-                engine.min_coverage = threshold
-            t = evaluate(engine, questions)
+            swept = engine.replace(ranker=replace(ranker, on_topic_threshold=threshold)) \
+                if hybrid and ranker is not None else engine.replace(min_coverage=threshold)
+            t = evaluate(swept, questions)
             r = {k: v.summary() for k, v in t.items()}
             print(
                 f"{threshold:>12.2f}  {r.get('de', {}).get('recall@1', 0):7.3f}  "
@@ -75,10 +73,11 @@ def _embed(settings: Settings, engine: Engine, args: argparse.Namespace) -> None
     """Then the vectors: the lexical index is saved and serves already; Ctrl-C keeps what is
     done. The model on one OpenMP thread, a worker thread per core calling it."""
     threads = os.cpu_count() or 1
-    store = None if args.no_vectors else embed.attach(engine, settings, threads)
-    if store is not None:
+    stage = None if args.no_vectors else embed.semantic_stage(engine.index.passages, settings,
+                                                              threads)
+    if stage is not None:
         try:
-            embed.embed_all(engine, store, workers=threads)
+            embed.embed_all(stage.semantic, stage.store, workers=threads)
         except OSError as exc:
             raise NewsbotError(f"cannot save the vectors in {embed.vectors_dir(settings)} "
                                f"({exc.strerror or exc}); the lexical index is saved") from None

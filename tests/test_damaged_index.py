@@ -16,7 +16,7 @@ from conftest import SEED
 
 from bot.config import Settings
 from bot.indexing import checks, storage
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 from bot.search.semantic import embedding
 
 
@@ -158,7 +158,7 @@ def embedded_seed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("embedded") / "seed"
     folder.mkdir()
     (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
-    load_engine(_seed_settings(folder), with_dictionary=False, vectors="now")
+    load_engine(_seed_settings(folder), with_dictionary=False, vectors=Vectors.NOW)
     return folder
 
 
@@ -176,7 +176,7 @@ def test_damaged_vectors_are_named_and_embedded_anew(embedded_seed, tmp_path, na
     settings = _seed_settings(folder)
     damage(settings.saved_index_dir / "vectors" / name)
     with caplog.at_level(logging.WARNING):
-        engine = load_engine(settings, with_dictionary=False, vectors="now")
+        engine = load_engine(settings, with_dictionary=False, vectors=Vectors.NOW)
     said = [r.getMessage() for r in caplog.records if "saved vectors" in r.getMessage()]
     assert len(said) == 1 and str(settings.saved_index_dir / "vectors" / name) in said[0], said
     assert engine.hybrid and engine.semantic.complete
@@ -184,7 +184,7 @@ def test_damaged_vectors_are_named_and_embedded_anew(embedded_seed, tmp_path, na
     assert answers.found and "Tiktok" in answers.hits[0].passage.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        load_engine(settings, with_dictionary=False, vectors="now")
+        load_engine(settings, with_dictionary=False, vectors=Vectors.NOW)
     assert not [r for r in caplog.records if "saved vectors" in r.getMessage()]  # mended for good
 
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import KNOWLEDGE, REPO
 
 from bot.config import load_settings
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 from bot.search.engine import Engine
 
 ARCHIVE = REPO.parent / "shared" / "data" / "news-archive-dev"
@@ -40,7 +40,7 @@ OFF_TOPIC = ["Wie backe ich einen Apfelstrudel?", "Who won the football world cu
 def _engine(knowledge: Path, index: str, archives: tuple[Path, ...] = ()) -> Engine:
     settings = replace(load_settings(environ={}, dotenv=None), knowledge_dir=knowledge,
                        index_dir=REPO / ".eval" / index)
-    engine = load_engine(settings, vectors="now", archives=archives)
+    engine = load_engine(settings, vectors=Vectors.NOW, archives=archives)
     assert engine.hybrid, "the semantic stage must be on with default settings"
     return engine
 

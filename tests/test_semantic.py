@@ -26,7 +26,7 @@ from test_handlers import assert_telegram_html
 from bot.config import Settings
 from bot.indexing import embed
 from bot.indexing.build import build_engine
-from bot.indexing.loading import load_engine
+from bot.indexing.loading import Vectors, load_engine
 from bot.knowledge.articles import load_articles, parse_article
 from bot.search.candidates import ABSENT, Candidates
 from bot.search.fusion import (
@@ -317,7 +317,7 @@ def seed_engine(tmp_path_factory):
     (folder / SEED.name).write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
     settings = Settings(knowledge_dir=folder, semantic=True, dictionary=Path("/none"),
                         thesaurus=Path("/none"))
-    engine = load_engine(settings, vectors="now")
+    engine = load_engine(settings, vectors=Vectors.NOW)
     assert engine.hybrid and engine.semantic.complete
     return engine, settings
 
@@ -341,7 +341,7 @@ def test_real_model_answers_about_the_seed_and_abstains_off_topic(seed_engine):
 def test_real_model_reloads_without_embedding_again(seed_engine, monkeypatch):
     _, settings = seed_engine
     monkeypatch.setattr(embed, "embed_all", lambda *a, **k: pytest.fail("embedded again"))
-    engine = load_engine(replace(settings), vectors="now")
+    engine = load_engine(replace(settings), vectors=Vectors.NOW)
     assert engine.semantic.complete
 
 
@@ -566,6 +566,6 @@ def test_reading_a_knowledge_base_creates_no_vector_folder(tmp_path, monkeypatch
     monkeypatch.setattr(embed, "SMALL", 0)  # too big to embed at start
     settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "index", semantic=True,
                         dictionary=Path("/none"), thesaurus=Path("/none"))
-    engine = load_engine(settings, vectors="saved")
+    engine = load_engine(settings, vectors=Vectors.SAVED)
     assert engine.semantic is not None and engine.semantic.count == 0
     assert not (tmp_path / "index").exists()

@@ -72,9 +72,9 @@ def build_engine(articles: list[Article], progress: bool = False) -> Engine:
 def build_engine_from_folder(folder: Path, dictionary: Dictionary | None = None) -> Engine:
     """Load every article of a knowledge folder and index it (`build_engine`, the pipeline
     `newsbot index` uses), with the system thesaurus."""
-    engine = build_engine(load_articles(folder))
-    engine.dictionary, engine.thesaurus = dictionary, default_thesaurus()
-    return engine
+    lexical = build_engine(load_articles(folder))
+    return Engine(lexical.articles, lexical.index, lexical.analyzer, dictionary,
+                  thesaurus=default_thesaurus())
 
 
 def _analyse(

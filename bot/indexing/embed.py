@@ -15,12 +15,15 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
 
 from bot.config import Settings
 from bot.indexing.storage import PassageStore
+from bot.knowledge.passages import Passage
 from bot.search.engine import Engine
 from bot.search.fusion import Ranker
 from bot.search.semantic import nearest
@@ -40,8 +43,17 @@ def vectors_dir(settings: Settings) -> Path:
     return settings.saved_vectors_dir
 
 
-def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
-    """Give the engine its semantic stage, if it can have one; the store to fill, or None.
+class Stage(NamedTuple):
+    """The semantic stage of one index: its vectors, the fitted ranker, the store to fill."""
+
+    semantic: Semantic
+    ranker: Ranker
+    store: VectorStore
+
+
+def semantic_stage(passages: Sequence[Passage], settings: Settings, threads: int = 1
+                   ) -> Stage | None:
+    """The semantic stage for these passages, if they can have one (None: BM25 alone).
     `threads`: for building the vector index; the model runs with the OpenMP threads the
     command line chose (one), and `embed_all` with as many worker threads calling it as it is
     told (as fast, and on a busy machine a stalled thread holds up only its own batch).
@@ -64,19 +76,27 @@ def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore 
         log.warning("semantic stage off, answering with BM25 alone: cannot read vectors in %s "
                     "(%s)", vectors_dir(settings), exc.strerror or exc)
         return None
-    passages = engine.index.passages
     texts = passages.texts if isinstance(passages, PassageStore) else None
     if texts is None and len(passages) > SAVED_MAP:
         log.info("splitting and hashing %d passages for the semantic stage; `newsbot index` "
                  "saves them with the index, so a start need not", len(passages))
-    engine.semantic = Semantic(embedder, passages, store, texts=texts)
-    if problem := damaged_vectors(engine.semantic, store):  # never serve garbage silently
+    semantic = Semantic(embedder, passages, store, texts=texts)
+    if problem := damaged_vectors(semantic, store):  # never serve garbage silently
         log.warning("%s; embedding them anew", problem)
         discard(store.folder)
         store = VectorStore(vectors_dir(settings), embedder.name, embedder.dim)
-        engine.semantic = Semantic(embedder, passages, store, texts=texts)
-    engine.ranker = ranker
-    return store
+        semantic = Semantic(embedder, passages, store, texts=texts)
+    return Stage(semantic, ranker, store)
+
+
+def attach(engine: Engine, settings: Settings, threads: int = 1) -> VectorStore | None:
+    """Give an engine built without it its semantic stage (tests, scripts); the store to
+    fill, or None. The bot's engines are made whole by `loading.load_engine`."""
+    stage = semantic_stage(engine.index.passages, settings, threads)
+    if stage is None:
+        return None
+    engine.semantic, engine.ranker = stage.semantic, stage.ranker
+    return stage.store
 
 
 def missing(engine: Engine) -> int:
@@ -84,11 +104,10 @@ def missing(engine: Engine) -> int:
     return len(engine.semantic.keys) - engine.semantic.count if engine.semantic else 0
 
 
-def embed_all(engine: Engine, store: VectorStore, progress: bool = True,
+def embed_all(semantic: Semantic | None, store: VectorStore, progress: bool = True,
               workers: int = 1) -> None:
     """Embed every missing text now, with a progress bar, `workers` batches at once;
     Ctrl-C keeps what is done."""
-    semantic = engine.semantic
     if semantic is None or semantic.complete:
         return
     with tqdm(total=None, unit=" texts", desc="embedding", disable=not progress,

@@ -8,6 +8,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
 
 from bot.config import Settings
@@ -16,6 +17,7 @@ from bot.indexing import embed
 from bot.indexing.build import build_engine
 from bot.indexing.storage import PassageStore, fingerprint, open_index
 from bot.knowledge.articles import load_articles
+from bot.knowledge.passages import Passage
 from bot.language.cache import cache_path
 from bot.language.dictionary import Dictionary, DictionaryError, load_dictionary
 from bot.language.stopwords import GERMAN_STOPWORDS
@@ -47,58 +49,72 @@ def load_english(
     return dictionary
 
 
+class Vectors(StrEnum):
+    """When a knowledge base's missing vectors are made."""
+
+    NOW = "now"  # before answering, with a progress bar (index, eval)
+    BACKGROUND = "background"  # by the caller's `embed.Filler` while answering (run, chat)
+    SAVED = "saved"  # not at all: what is saved serves (ask)
+
+
 def load_engine(
     settings: Settings, with_dictionary: bool = True, skipped: list[str] | None = None,
-    announce: Callable[[str], None] | None = None, vectors: str = "background",
-    archives: Sequence[Path] = (),
+    announce: Callable[[str], None] | None = None, vectors: Vectors = Vectors.BACKGROUND,
+    archives: Sequence[Path] = (), dictionary: Dictionary | None = None,
 ) -> Engine:
-    """Load the knowledge folder (from its saved index when that is current), the thesaurus and
-    the dictionary. `skipped`: gets the names of article files that could not be read.
-    `announce`: where slow first-start work is said as it starts (the console: stderr).
-    `vectors`: "now" embeds what is missing before answering (index, eval), "background"
-    leaves it to the caller's `embed.Filler` while answering (run, chat), "saved" uses what is
-    saved (ask); a small knowledge base is embedded at once in any case. `archives`: more
-    folders indexed beside (eval). No thread is started here; the caller stops any `Filler`
-    still writing vectors for the same folder first."""
+    """The one place an engine is assembled: the knowledge folder (from its saved index when
+    that is current), the semantic stage, the thesaurus and the dictionary, constructed whole.
+    `skipped`: gets the names of article files that could not be read. `announce`: where slow
+    first-start work is said as it starts (the console: stderr). `vectors`: when the missing
+    vectors are made (a small knowledge base is embedded at once in any case). `archives`:
+    more folders indexed beside (eval). `dictionary`: one already loaded (a reload keeps it).
+    No thread is started here; the caller stops any `Filler` still writing vectors for the
+    same folder first."""
+    vectors = Vectors(vectors)  # the mode, also when given by its name
     if archives:  # in memory: the saved index is the knowledge folder's alone
         target = settings.saved_index_dir
-        engine = build_engine([a for folder in (settings.knowledge_dir, *archives)
-                               for a in load_articles(folder, target, skipped)])
+        lexical = build_engine([a for folder in (settings.knowledge_dir, *archives)
+                                for a in load_articles(folder, target, skipped)])
     else:
-        engine = open_index(settings, skipped=skipped)
-        if not isinstance(engine.index.passages, PassageStore):  # built now: say why
+        lexical = open_index(settings, skipped=skipped)
+        if not isinstance(lexical.index.passages, PassageStore):  # built now: say why
             report_stale_index(settings)
-    _semantic(engine, settings, vectors, announce)
+    stage = _semantic(lexical.index.passages, settings, vectors, announce)
     if announce and settings.thesaurus.is_file() and not cache_path(
             [settings.thesaurus], settings.cache_dir, THESAURUS_CACHE).is_file():
         announce("preparing the German thesaurus (first start only) …")
-    engine.thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
-    if with_dictionary:
-        engine.dictionary = load_english(settings, announce)
+    thesaurus = default_thesaurus(str(settings.thesaurus), str(settings.cache_dir))
+    if dictionary is None and with_dictionary:
+        dictionary = load_english(settings, announce)
+    engine = Engine(lexical.articles, lexical.index, lexical.analyzer, dictionary,
+                    thesaurus=thesaurus, semantic=stage.semantic if stage else None,
+                    ranker=stage.ranker if stage else None)
     warm_up(engine)
     return engine
 
 
-def _semantic(engine: Engine, settings: Settings, vectors: str,
-              announce: Callable[[str], None] | None = None) -> None:
-    """Attach the semantic stage and fill its vectors now, later or not at all."""
-    threads = (os.cpu_count() or 1) if vectors == "now" else 1
-    store = embed.attach(engine, settings, threads)
-    if store is None:
-        return
-    missing = engine.semantic.todo() if engine.semantic else 0
-    if missing and (vectors == "now" or missing <= embed.SMALL):
+def _semantic(passages: Sequence[Passage], settings: Settings, vectors: Vectors,
+              announce: Callable[[str], None] | None = None) -> embed.Stage | None:
+    """The semantic stage, its vectors filled now, later or not at all."""
+    threads = (os.cpu_count() or 1) if vectors is Vectors.NOW else 1
+    stage = embed.semantic_stage(passages, settings, threads)
+    if stage is None:
+        return None
+    missing = stage.semantic.todo()
+    if missing and (vectors is Vectors.NOW or missing <= embed.SMALL):
         log.info("embedding %d new texts before answering", missing)
-        if announce and vectors != "now":  # "now" shows a progress bar
+        if announce and vectors is not Vectors.NOW:  # NOW shows a progress bar
             announce(f"embedding {missing} new texts of the knowledge base (a few seconds) …")
         try:
-            embed.embed_all(engine, store, progress=vectors == "now", workers=threads)
+            embed.embed_all(stage.semantic, stage.store, progress=vectors is Vectors.NOW,
+                            workers=threads)
         except OSError as exc:  # the passages without vectors are found by BM25 alone
             log.warning("cannot save vectors in %s (%s): set NEWSBOT_INDEX_DIR to a folder "
                         "this user can write", embed.vectors_dir(settings), exc.strerror or exc)
-    elif missing and vectors != "background":  # "background": the caller's Filler embeds them
+    elif missing and vectors is Vectors.SAVED:  # BACKGROUND: the caller's Filler embeds them
         log.warning("%d texts have no vectors yet, so some passages are found by BM25 alone: "
                     "run `newsbot index` to embed them", missing)
+    return stage
 
 
 def report_stale_index(settings: Settings) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,16 @@ class Engine:
         self.thesaurus = thesaurus
         self.semantic = semantic  # swapped in whole when more vectors are ready
         self.ranker = ranker
+
+    def replace(self, **parts: Any) -> Engine:
+        """A new engine of the same parts but those given (e.g. `ranker=`, `min_coverage=`)."""
+        given = {"articles": self.articles, "index": self.index, "analyzer": self.analyzer,
+                 "dictionary": self.dictionary, "min_coverage": self.min_coverage,
+                 "thesaurus": self.thesaurus, "semantic": self.semantic, "ranker": self.ranker}
+        unknown = set(parts) - set(given)
+        if unknown:
+            raise TypeError(f"an engine has no part {sorted(unknown)}")
+        return Engine(**{**given, **parts})
 
     @property
     def hybrid(self) -> bool:

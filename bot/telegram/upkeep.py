@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from bot.errors import NewsbotError
 from bot.indexing import embed, updates
 from bot.indexing.loading import load_engine
+from bot.language.dictionary import Dictionary
 from bot.search.engine import Engine
 from bot.telegram.state import AnyApp, App, BotState, Context
 
@@ -82,7 +83,7 @@ async def reload_knowledge(application: AnyApp, save: bool = False) -> str:
         old = state.engine
         skipped: list[str] = []
         try:
-            engine = await asyncio.to_thread(_load, state, save, skipped)
+            engine = await asyncio.to_thread(_load, state, save, skipped, old.dictionary)
         except NewsbotError as exc:
             log.error("reload failed, still serving the old index: %s", exc)
             start_embedding(state)
@@ -91,7 +92,6 @@ async def reload_knowledge(application: AnyApp, save: bool = False) -> str:
             log.exception("reload failed, still serving the old index")
             start_embedding(state)
             return "Reload failed, still serving the old index (see the log)."
-        engine.dictionary = old.dictionary
         state.engine = engine  # one assignment: handlers see old or new
         start_embedding(state)
     log.info("reloaded: %d articles, %d passages", len(engine.articles), len(engine.index))
@@ -103,10 +103,11 @@ async def reload_knowledge(application: AnyApp, save: bool = False) -> str:
     return reply
 
 
-def _load(state: BotState, save: bool, skipped: list[str]) -> Engine:
+def _load(state: BotState, save: bool, skipped: list[str],
+          dictionary: Dictionary | None) -> Engine:
     if save:
         updates.save_index(state.settings)
-    return load_engine(state.settings, False, skipped)
+    return load_engine(state.settings, skipped=skipped, dictionary=dictionary)
 
 
 __all__ = ["feed_round", "reload_knowledge", "schedule_feeds", "start_embedding",
