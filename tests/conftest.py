@@ -127,6 +127,19 @@ def knowledge_copy(tmp_path):
     return target
 
 
+def passage_html(passage, language: str = "de", is_match=lambda word: False,
+                 limit: int | None = None, sentence: str = "") -> str:
+    """A passage as the one answer of a reply, in Telegram HTML (`replies.answer_html`): the
+    words `is_match` accepts in bold, `sentence` underlined."""
+    from bot import replies
+    from bot.search.engine import Answers
+    from bot.search.hits import Hit
+
+    answers = Answers("?", language, [Hit(passage, 1.0, 1.0, 0, sentence=sentence)])
+    reply = replies.build(answers, is_match)
+    return replies.answer_html(reply, reply.answers[0], limit or replies.TELEGRAM_LIMIT)
+
+
 def report_line(request: pytest.FixtureRequest, line: str) -> None:
     """Print a summary line in pytest's output, past output capturing (figures for the README)."""
     plugins = request.config.pluginmanager

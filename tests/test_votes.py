@@ -16,7 +16,6 @@ from test_handlers import QUESTION, TOKEN, button_data, feed, replies_to
 from bot import console, replies
 from bot.config import Settings
 from bot.feedback.store import DB_NAME, QuestionLog
-from bot.feedback.texts import PRIVACY
 from bot.telegram.app import COMMANDS, build_application, post_shutdown
 
 ADMIN = 4711
@@ -112,7 +111,7 @@ async def test_privacy_says_what_is_stored_in_the_readers_language(
     update["message"]["from"]["language_code"] = language
     await run(api, engine, tmp_path / "state", update, question_log=question_log, log_days=14)
     (text,) = api.sent_texts()
-    assert text == PRIVACY[language]["on" if question_log else "off"].format(days=14)
+    assert text == replies.text("privacy_on" if question_log else "privacy_off", language, days=14)
     assert "14" in text
     assert "privacy" in dict(COMMANDS[language])  # in the command menu
 

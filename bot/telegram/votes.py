@@ -19,10 +19,9 @@ from telegram.constants import ChatType
 
 from bot import replies
 from bot.config import Settings
-from bot.feedback.asked import Asked, Outcome
+from bot.feedback.asked import Asked
 from bot.feedback.report import stats_text
 from bot.feedback.store import QuestionLog
-from bot.feedback.texts import privacy_text, thanks
 from bot.language.english import detect_language
 from bot.telegram.state import Context
 
@@ -76,7 +75,7 @@ def log_inline(context: Context, update: Update,
         return
     found = results[0]["id"] != "none"
     asked = Asked(inline.query.strip(), detect_language(inline.query),
-                  Outcome.SURE if found else Outcome.NONE, 0,
+                  replies.Outcome.SURE if found else replies.Outcome.NONE, 0,
                   results[0]["title"] if found else "", results[0]["description"] if found else "")
     questions.answered(asked, "inline", None, None, inline.from_user.id)
 
@@ -90,14 +89,14 @@ async def vote(update: Update, context: Context) -> None:
     questions, message = _questions(context), query.message
     if questions is not None and message is not None:
         questions.vote(message.chat.id, message.message_id, query.from_user.id, value)
-    await query.answer(thanks(_language(update), value))
+    await query.answer(replies.thanks(_language(update), value))
 
 
 async def privacy(update: Update, context: Context) -> None:
     """Say what is stored about questions and votes, and for how long."""
     if update.effective_message:
         await update.effective_message.reply_text(
-            privacy_text(_language(update), _settings(context)))
+            replies.privacy_text(_language(update), _settings(context)))
 
 
 async def stats(update: Update, context: Context) -> None:
