@@ -21,12 +21,6 @@ from bot.telegram.app import COMMANDS, build_application, post_shutdown
 ADMIN = 4711
 
 
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
-
-
 def _settings(api: FakeBotAPI, state: Path, **changes) -> Settings:
     return Settings(token=TOKEN, base_url=api.base_url, knowledge_dir=KNOWLEDGE,
                     state_dir=state, admin_ids=frozenset({ADMIN}), **changes)
