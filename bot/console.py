@@ -18,7 +18,6 @@ from bot.feedback.asked import Asked
 from bot.feedback.store import QuestionLog
 from bot.indexing import embed
 from bot.indexing.loading import load_engine
-from bot.replies import Reply, example_question, text
 from bot.search.engine import Engine
 from bot.text import clean_question
 
@@ -91,7 +90,7 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
         engine = load_engine(settings, announce=_announce)
         embedding.start(engine)
         _line_editing()
-        print(replies.welcome_text(engine.articles, "de", [example_question(engine)]))
+        print(replies.welcome_text(engine.articles, "de", [replies.example_question(engine)]))
         print()
         converse(engine, lambda prompt: _question(input(prompt), settings), print, questions,
                  lambda old: _reload(settings, old, embedding))
@@ -144,11 +143,11 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
     """The chat loop: questions, 'mehr'/'more', + and - (a vote on the last answer), the bot's
     commands and /reload (when given), until EOF or 'quit'. Answers and votes go to the
     question log, if any."""
-    reply: Reply | None = None  # the last question's reply
+    reply: replies.Reply | None = None  # the last question's reply
     language, at = "de", 0  # its language, and the rank of its answer shown last
     session, numbers, shown = secrets.token_hex(8), itertools.count(1), 0
 
-    def logged(reply: Reply, rank: int) -> int:  # the answer's number in this session
+    def logged(reply: replies.Reply, rank: int) -> int:  # the answer's number in this session
         number = next(numbers)
         if questions is not None:
             questions.answered(Asked.of(reply, rank), "console", session, number, "console")
@@ -173,13 +172,13 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
                 say(replies.answer_text(reply, reply.answers[at], _bold()))
                 shown = logged(reply, at)
             else:
-                say(text("no_more", language))
+                say(replies.text("no_more", language))
             continue
         if question in ("+", "-"):
             if shown and questions is not None:
                 questions.vote(session, shown, "console", 1 if question == "+" else -1)
             say(replies.thanks(language, 1 if question == "+" else -1) if shown
-                else text("nothing_to_vote", language))
+                else replies.text("nothing_to_vote", language))
             continue
         if question.startswith("/"):
             say(_command(engine, lowered.split()[0].split("@")[0], language))
@@ -194,19 +193,19 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
             shown = number
         else:
             shown = 0
-            say(replies.no_answer_text(language, example_question(engine, language)))
+            say(replies.no_answer_text(language, replies.example_question(engine, language)))
 
 
 def _command(engine: Engine, command: str, language: str) -> str:
     """/help, /sources (/quellen) and /start as in Telegram; a hint for any other."""
     if command == "/help":
-        return text("console_help", language)
+        return replies.text("console_help", language)
     if command in ("/sources", "/quellen"):
         return replies.sources_text(engine.articles, language)
     if command == "/start":
-        examples = [example_question(engine, "de"), example_question(engine, "en")]
+        examples = [replies.example_question(engine, "de"), replies.example_question(engine, "en")]
         return replies.welcome_text(engine.articles, language, examples)
-    return text("unknown_command", language)
+    return replies.text("unknown_command", language)
 
 
 def _bold() -> bool:

@@ -97,6 +97,17 @@ async def test_no_answer_has_no_vote_buttons_and_is_logged_as_none(api, engine, 
         ("inline", "sure", "Tiktok Microsoft"), ("private", "none", "Wie wird das Wetter morgen?")]
 
 
+async def test_an_inline_answer_is_logged_as_a_chat_answer_is(api, engine, tmp_path):
+    """One reply model: inline mode logs its best answer as a private chat logs the same one."""
+    state = tmp_path / "state"
+    await run(api, engine, state, api.inline_query(QUESTION, user_id=37, push=False),
+              api.message(QUESTION, user_id=37, push=False))
+    inline, private = rows(state, "SELECT chat_type, question, language, outcome, article, "
+                                  "passage FROM answers ORDER BY chat_type")
+    assert (inline[0], private[0]) == ("inline", "private")
+    assert inline[1:] == private[1:] and inline[5] == engine.ask(QUESTION).hits[0].text
+
+
 @pytest.mark.parametrize(("language", "question_log"), [
     ("de", True), ("en", True), ("de", False), ("en", False)])
 async def test_privacy_says_what_is_stored_in_the_readers_language(

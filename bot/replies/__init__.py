@@ -9,7 +9,7 @@ from bot.replies.console_text import (
     sources_text,
     welcome_text,
 )
-from bot.replies.inline import inline_results
+from bot.replies.inline import inline_answers, inline_results
 from bot.replies.json_line import json_line
 from bot.replies.model import (
     Answer,
@@ -32,12 +32,20 @@ from bot.replies.telegram_html import (
     utf16_len,
     welcome_html,
 )
-from bot.replies.texts import TEXTS, example_question, privacy_text, source_line, text, thanks
+from bot.replies.texts import (
+    TEXTS,
+    example_question,
+    language_of,
+    privacy_text,
+    source_line,
+    text,
+    thanks,
+)
 
 __all__ = [
     "TELEGRAM_LIMIT", "TEXTS", "Answer", "Outcome", "Reply", "Source", "answer_html",
     "answer_text", "ask_text", "build", "example_question", "help_html", "highlight_html",
-    "inline_results", "json_line", "matcher", "matching_words", "no_answer_html", "no_answer_text",
-    "outcome", "privacy_text", "source_html", "source_line", "sources_html", "sources_text",
-    "text", "thanks", "utf16_len", "welcome_html", "welcome_text",
+    "inline_answers", "inline_results", "json_line", "language_of", "matcher", "matching_words",
+    "no_answer_html", "no_answer_text", "outcome", "privacy_text", "source_html", "source_line",
+    "sources_html", "sources_text", "text", "thanks", "utf16_len", "welcome_html", "welcome_text",
 ]

@@ -17,7 +17,6 @@ from bot.indexing.loading import example_topic
 from bot.knowledge.articles import Article
 from bot.search.engine import Engine
 
-LANGUAGES = ("de", "en")
 DEFAULT = "de"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -112,6 +111,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy_none": "Privacy: I store neither your questions nor your votes.",
     },
 }
+
+
+def language_of(code: str | None) -> str:
+    """The language the bot speaks to someone whose app is set to `code` (Telegram's
+    `language_code`, e.g. "en-GB"): English for English, else German."""
+    return "en" if (code or "").startswith("en") else DEFAULT
 
 
 def text(key: str, language: str, **values: object) -> str:

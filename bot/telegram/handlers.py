@@ -44,8 +44,8 @@ ASK_RE = re.compile(r"^/ask(?:@\w+)?(?:\s+|$)", re.IGNORECASE)
 
 
 def _language(update: Update) -> str:
-    code = (update.effective_user.language_code or "") if update.effective_user else ""
-    return "en" if code.startswith("en") else "de"
+    user = update.effective_user
+    return replies.language_of(user.language_code if user else None)
 
 
 def strip_mention(text: str, username: str | None) -> str:
@@ -226,8 +226,8 @@ async def inline_query(update: Update, context: Context) -> None:
     if query is None:
         return
     text, _ = clean_question(query.query.strip(), context.bot_data.settings.max_question_chars)
-    results = await in_worker(context, replies.inline_results, context.bot_data.engine, text,
-                              _language(update))
+    results, reply = await in_worker(context, replies.inline_answers, context.bot_data.engine,
+                                     text, _language(update))
     await query.answer(
         [
             InlineQueryResultArticle(
@@ -238,7 +238,7 @@ async def inline_query(update: Update, context: Context) -> None:
         ],
         cache_time=60, is_personal=True,  # the hint and labels follow the user's language
     )
-    votes.log_inline(context, update, results)
+    votes.log_inline(context, update, reply)
 
 
 async def not_text(update: Update, context: Context) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -22,7 +21,6 @@ from bot.config import Settings
 from bot.feedback.asked import Asked
 from bot.feedback.report import stats_text
 from bot.feedback.store import QuestionLog
-from bot.language.english import detect_language
 from bot.telegram.state import Context
 
 log = logging.getLogger(__name__)
@@ -31,7 +29,7 @@ VOTE = "vote"  # callback data: "vote:+" or "vote:-"
 
 def _language(update: Update) -> str:
     user = update.effective_user
-    return "en" if user and (user.language_code or "").startswith("en") else "de"
+    return replies.language_of(user.language_code if user else None)
 
 
 def keyboard(more: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
@@ -67,17 +65,12 @@ def log_answer(context: Context, update: Update, sent: Message,
                            user.id if user else None)
 
 
-def log_inline(context: Context, update: Update,
-               results: list[dict[str, Any]]) -> None:
-    """Log an inline question (the reader's last while typing counts) by what it offered."""
+def log_inline(context: Context, update: Update, reply: replies.Reply | None) -> None:
+    """Log an inline question (the reader's last while typing counts) by the reply it offered
+    (its best answer; None: a hint for an empty query, not logged)."""
     questions, inline = _questions(context), update.inline_query
-    if questions is None or inline is None or not results or results[0]["id"] == "hint":
-        return
-    found = results[0]["id"] != "none"
-    asked = Asked(inline.query.strip(), detect_language(inline.query),
-                  replies.Outcome.SURE if found else replies.Outcome.NONE, 0,
-                  results[0]["title"] if found else "", results[0]["description"] if found else "")
-    questions.answered(asked, "inline", None, None, inline.from_user.id)
+    if questions is not None and inline is not None and reply is not None:
+        questions.answered(Asked.of(reply), "inline", None, None, inline.from_user.id)
 
 
 async def vote(update: Update, context: Context) -> None:
