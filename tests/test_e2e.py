@@ -94,6 +94,16 @@ class BotProcess:
             time.sleep(0.05)
         return self
 
+    def wait_for_output(self, needle: str, timeout: float = 60) -> str:
+        """The output once `needle` is in it; fails if the process ends first (the bound only
+        ends a hang)."""
+        deadline = time.monotonic() + timeout
+        while needle not in (output := self.output()):
+            assert self.proc is not None and self.proc.poll() is None, output[-2000:]
+            assert time.monotonic() < deadline, f"{needle!r} not seen:\n{output[-2000:]}"
+            time.sleep(0.1)
+        return output
+
     def ensure_running(self) -> BotProcess:
         return self if self.proc and self.proc.poll() is None else self.start()
 
