@@ -4,10 +4,8 @@ in bot/batch.py)."""
 from __future__ import annotations
 
 import argparse
-import html
 import itertools
 import os
-import re
 import secrets
 import sys
 from collections.abc import Callable, Iterable
@@ -18,11 +16,9 @@ from bot.config import Settings
 from bot.errors import NewsbotError
 from bot.feedback.asked import Asked
 from bot.feedback.store import QuestionLog
-from bot.feedback.texts import NOTHING_TO_VOTE, thanks
 from bot.indexing import embed
-from bot.indexing.loading import Vectors, example_question, load_engine
-from bot.search.engine import Answers, Engine
-from bot.search.hits import Hit
+from bot.indexing.loading import Vectors, load_engine
+from bot.search.engine import Engine
 from bot.text import clean_question
 
 
@@ -58,11 +54,11 @@ def ask(settings: Settings, args: argparse.Namespace) -> int:
     engine = load_engine(settings, announce=_announce, vectors=Vectors.SAVED)
     for asked in _questions(args):
         question = _question(asked, settings)
-        answers = engine.ask(question, k=args.top)
+        reply = replies.build(engine.ask(question, k=args.top))
         if args.json:
-            print(replies.json_answers(answers), flush=True)
+            print(replies.json_line(reply), flush=True)
         else:
-            print(f"? {question}\n{replies.plain_answers(answers)}\n", flush=True)
+            print(f"? {question}\n{replies.ask_text(reply)}\n", flush=True)
     return 0
 
 
@@ -71,23 +67,7 @@ GREETING = (
     "+ or - to rate it, /help, /sources; Ctrl-D or 'quit' to leave. To answer in Telegram\n"
     "instead, put TELEGRAM_BOT_TOKEN=... (from @BotFather) into .env and run `make run` again.\n"
 )
-HELP = {
-    "de": "Schreiben Sie Ihre Frage, auf Deutsch oder Englisch. Ich antworte mit der "
-          "passendsten Textstelle und ihrer Quelle; „mehr“ zeigt die nächste.\n"
-          "/sources (/quellen) zeigt die Artikel, die ich kenne; /reload liest den "
-          "Wissensordner neu; /start die Begrüßung; "
-          "Strg-D oder „quit“ beendet.",
-    "en": "Type your question, in German or English. I answer with the best passage of the "
-          "news and its source; “more” shows the next one.\n/sources lists the articles I "
-          "know; /reload reads the knowledge folder again; /start the welcome; Ctrl-D or "
-          "“quit” leaves.",
-}
 BYE = "Tschüss — bye!"
-
-
-def _plain(html_text: str) -> str:
-    """The bot's Telegram HTML as terminal text (the same words, without the tags)."""
-    return html.unescape(re.sub(r"</?[a-z]+>", "", html_text))
 
 
 def _line_editing() -> None:
@@ -110,7 +90,7 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
         engine = load_engine(settings, announce=_announce)
         embedding.start(engine)
         _line_editing()
-        print(_plain(replies.welcome_html(engine.articles, "de", [example_question(engine)])))
+        print(replies.welcome_text(engine.articles, "de", [replies.example_question(engine)]))
         print()
         converse(engine, lambda prompt: _question(input(prompt), settings), print, questions,
                  lambda old: _reload(settings, old, embedding))
@@ -162,15 +142,14 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
     """The chat loop: questions, 'mehr'/'more', + and - (a vote on the last answer), the bot's
     commands and /reload (when given), until EOF or 'quit'. Answers and votes go to the
     question log, if any."""
-    pending: list[Hit] = []
-    language = "de"
-    answers: Answers | None = None
+    reply: replies.Reply | None = None  # the last question's reply
+    language, at = "de", 0  # its language, and the rank of its answer shown last
     session, numbers, shown = secrets.token_hex(8), itertools.count(1), 0
 
-    def logged(answers: Answers, rank: int) -> int:  # the answer's number in this session
+    def logged(reply: replies.Reply, rank: int) -> int:  # the answer's number in this session
         number = next(numbers)
         if questions is not None:
-            questions.answered(Asked.of(answers, rank), "console", session, number, "console")
+            questions.answered(Asked.of(reply, rank), "console", session, number, "console")
         return number
 
     while True:
@@ -180,64 +159,57 @@ def converse(engine: Engine, read: Callable[[str], str], say: Callable[[str], No
             return
         if lowered == "/reload" and reload is not None:
             try:
-                engine, pending = reload(engine), []
+                engine, reply = reload(engine), None
             except NewsbotError as exc:
                 say(f"Reload failed, still answering from the old index: {exc}")
                 continue
             say(f"Reloaded: {len(engine.articles)} articles, {len(engine.index)} passages.")
             continue
         if lowered in {"mehr", "more", "weiter", "next"}:
-            if pending and answers is not None:
-                say(_one(pending.pop(0), language))
-                shown = logged(answers, len(answers.hits) - len(pending) - 1)
+            if reply is not None and at + 1 < len(reply.answers):
+                at += 1
+                say(replies.answer_text(reply, reply.answers[at], _bold()))
+                shown = logged(reply, at)
             else:
                 say(replies.text("no_more", language))
             continue
         if question in ("+", "-"):
             if shown and questions is not None:
                 questions.vote(session, shown, "console", 1 if question == "+" else -1)
-            say(thanks(language, 1 if question == "+" else -1) if shown
-                else NOTHING_TO_VOTE[language])
+            say(replies.thanks(language, 1 if question == "+" else -1) if shown
+                else replies.text("nothing_to_vote", language))
             continue
         if question.startswith("/"):
             say(_command(engine, lowered.split()[0].split("@")[0], language))
             continue
         if not question:
             continue
-        answers = engine.ask(question, k=5)
-        language, pending = answers.language, list(answers.hits[1:])
-        number = logged(answers, 0)
-        if answers.found:
-            hedge = f"\n{replies.text('hedge', language)}" if answers.hedged else ""
-            say(hedge + _one(answers.hits[0], language))
+        reply, at = replies.build(engine.ask(question, k=5)), 0
+        language = reply.language
+        number = logged(reply, 0)
+        if reply.answers:
+            say(replies.answer_text(reply, reply.answers[0], _bold()))
             shown = number
         else:
             shown = 0
-            say(replies.text("no_answer", language))
-            say(f"{replies.text('example', language)} {example_question(engine, language)}\n")
+            say(replies.no_answer_text(language, replies.example_question(engine, language)))
 
 
 def _command(engine: Engine, command: str, language: str) -> str:
     """/help, /sources (/quellen) and /start as in Telegram; a hint for any other."""
     if command == "/help":
-        return HELP[language]
+        return replies.text("console_help", language)
     if command in ("/sources", "/quellen"):
-        return _plain(replies.sources_html(engine.articles, language))
+        return replies.sources_text(engine.articles, language)
     if command == "/start":
-        examples = [example_question(engine, "de"), example_question(engine, "en")]
-        return _plain(replies.welcome_html(engine.articles, language, examples))
+        examples = [replies.example_question(engine, "de"), replies.example_question(engine, "en")]
+        return replies.welcome_text(engine.articles, language, examples)
     return replies.text("unknown_command", language)
 
 
-def _one(hit: Hit, language: str) -> str:
-    """An answer in the terminal: its text with the answering sentence marked (bold on a
-    terminal, between » « in a pipe), then its source."""
-    text = hit.text
-    if hit.sentence and hit.sentence != text and hit.sentence in text:
-        bold = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-        marked = f"\033[1m{hit.sentence}\033[0m" if bold else f"»{hit.sentence}«"
-        text = text.replace(hit.sentence, marked, 1)
-    return f"\n{text}\n  — {replies.source_line(hit.passage, language)}\n"
+def _bold() -> bool:
+    """Whether the answering sentence can be bold: on a terminal that shows it."""
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

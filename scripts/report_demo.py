@@ -16,9 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from bot.feedback.asked import Asked, Outcome
+from bot.feedback.asked import Asked
 from bot.feedback.store import DAY, QuestionLog
 from bot.indexing.build import build_engine_from_folder
+from bot.replies import Outcome, build
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -35,8 +36,7 @@ def main(folder: Path) -> None:
     for number in range(1, 400):
         days_ago = chance.random() ** 1.5 * 14  # busier lately
         now[0] = time.time() - days_ago * DAY
-        answers = engine.ask(chance.choice(questions), k=3)
-        asked = Asked.of(answers)
+        asked = Asked.of(build(engine.ask(chance.choice(questions), k=3)))
         if asked.outcome is Outcome.SURE and chance.random() < 0.15:  # as a hedged one would
             asked = Asked(asked.question, asked.language, Outcome.HEDGED, 0, asked.article,
                           asked.passage)

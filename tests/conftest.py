@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fake_botapi import FakeBotAPI
 
+from tests.feed_site import Site
+
 # The embedding model's thread count is read once per process (bot/search/semantic/
 # embedding.py); the test edge sets it, as `bot.cli` does for the real commands: one, on a
 # shared machine.
@@ -88,6 +90,42 @@ def restore_logging():
         logging.getLogger(name).setLevel(old)
 
 
+def newsbot_env(home: Path) -> dict[str, str]:
+    """The environment a `newsbot` subprocess runs in: no token and no setting of the caller's,
+    HOME (and no `.env`) in `home`, tests/knowledge and its vectors, no dictionary or thesaurus
+    (a fast start: BM25 with German questions)."""
+    clean = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith("NEWSBOT_") and k not in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BASE_URL")
+    }
+    clean.update(
+        HOME=str(home),
+        PYTHONPATH=str(REPO),
+        PYTHONIOENCODING="utf-8",
+        NEWSBOT_CACHE_DIR=str(home / "cache"),
+        NEWSBOT_DICTIONARY=str(home / "no-dictionary.index"),
+        NEWSBOT_THESAURUS=str(home / "no-thesaurus.txt"),  # fast start-up
+        NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        NEWSBOT_VECTORS_DIR=str(VECTORS),
+    )
+    return clean
+
+
+@pytest.fixture
+def env(tmp_path):
+    """`newsbot_env` in the test's tmp_path (a module may override it, e.g. with a writable
+    knowledge folder)."""
+    return newsbot_env(tmp_path)
+
+
+@pytest.fixture
+def site():
+    """A small news site with RSS and Atom feeds on 127.0.0.1 (tests/feed_site.py)."""
+    running = Site().start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def api(request):
     """The local Bot API stand-in, for the test module's TOKEN (each file its own, so a
@@ -126,6 +164,19 @@ def knowledge_copy(tmp_path):
         if path.is_file():
             (target / path.name).write_bytes(path.read_bytes())
     return target
+
+
+def passage_html(passage, language: str = "de", is_match=lambda word: False,
+                 limit: int | None = None, sentence: str = "") -> str:
+    """A passage as the one answer of a reply, in Telegram HTML (`replies.answer_html`): the
+    words `is_match` accepts in bold, `sentence` underlined."""
+    from bot import replies
+    from bot.search.engine import Answers
+    from bot.search.hits import Hit
+
+    answers = Answers("?", language, [Hit(passage, 1.0, 1.0, 0, sentence=sentence)])
+    reply = replies.build(answers, is_match)
+    return replies.answer_html(reply, reply.answers[0], limit or replies.TELEGRAM_LIMIT)
 
 
 def report_line(request: pytest.FixtureRequest, line: str) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
 
 import pytest
-from conftest import KNOWLEDGE, QUESTIONS, REPO, VECTORS
+from conftest import KNOWLEDGE, QUESTIONS
 
 from bot import __version__
 from bot.text import clean_question
@@ -18,26 +17,6 @@ TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Faceb
 ANSWER_KEYS = {"text", "score", "article", "title", "date", "dateline", "passage", "url",
                "sentence", "passages"}
 TIMEOUT = 60
-
-
-@pytest.fixture
-def env(tmp_path):
-    """A clean environment: no token, no real .env, no dictionary or thesaurus (for speed)."""
-    clean = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith("NEWSBOT_") and k not in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BASE_URL")
-    }
-    clean.update(
-        HOME=str(tmp_path),
-        PYTHONPATH=str(REPO),
-        PYTHONIOENCODING="utf-8",
-        NEWSBOT_CACHE_DIR=str(tmp_path / "cache"),
-        NEWSBOT_DICTIONARY=str(tmp_path / "no-dictionary.index"),
-        NEWSBOT_THESAURUS=str(tmp_path / "no-thesaurus.txt"),  # fast start-up
-        NEWSBOT_KNOWLEDGE_DIR=str(KNOWLEDGE),
-        NEWSBOT_VECTORS_DIR=str(VECTORS),
-    )
-    return clean
 
 
 def newsbot(env, *args: str, stdin: str | None = None):

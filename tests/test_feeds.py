@@ -21,17 +21,10 @@ from bot.knowledge.articles import load_articles
 from bot.knowledge.feeds import STATE_FILE, fetch_round, normalise_url
 from bot.knowledge.passages import article_passages
 from bot.knowledge.web import FetchError, WebClient
-from tests.feed_site import BOILERPLATE_WORDS, HITZE, STREIK, SUMMARY_ONLY, Site, page
+from tests.feed_site import BOILERPLATE_WORDS, HITZE, STREIK, SUMMARY_ONLY, page
 
 REPO = Path(__file__).resolve().parents[1]
 BROKEN = ["/nothing.xml", "/broken.xml", "/huge.xml", "/bomb.xml", "/loop", "/slow"]
-
-
-@pytest.fixture
-def site():
-    running = Site().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

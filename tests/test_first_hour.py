@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from test_cli import TIMEOUT
-from test_cli import env as cli_env
 
 from bot.config import Settings
 from bot.console import _Embedding, _reload, converse
@@ -21,8 +20,9 @@ NEW_ARTICLE = ("title: Seilbahn für Ulmenau\ndate: 2025-06-03\n\nDer Stadtrat v
 
 
 @pytest.fixture
-def env(tmp_path, knowledge_copy):
-    return {**cli_env.__wrapped__(tmp_path), "NEWSBOT_KNOWLEDGE_DIR": str(knowledge_copy)}
+def env(env, knowledge_copy):
+    """conftest's `env` over a writable copy of tests/knowledge."""
+    return {**env, "NEWSBOT_KNOWLEDGE_DIR": str(knowledge_copy)}
 
 
 def _run(env, *args, stdin=""):

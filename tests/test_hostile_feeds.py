@@ -62,13 +62,6 @@ def dribbler():
 
 
 @pytest.fixture
-def site():
-    running = Site().start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def inside():
     """An "internal" server that must never be asked: reached as localhost, not 127.0.0.1."""
     running = Site().start()

@@ -15,15 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from test_cli import TIMEOUT
-from test_cli import env as cli_env
 
 from bot.config import Settings
 from bot.indexing import storage, updates
 
 
 @pytest.fixture
-def env(tmp_path, knowledge_copy):
-    return {**cli_env.__wrapped__(tmp_path), "NEWSBOT_KNOWLEDGE_DIR": str(knowledge_copy)}
+def env(env, knowledge_copy):
+    """conftest's `env` over a writable copy of tests/knowledge."""
+    return {**env, "NEWSBOT_KNOWLEDGE_DIR": str(knowledge_copy)}
 
 
 def _index(env):

@@ -11,19 +11,12 @@ import pytest
 from conftest import KNOWLEDGE
 from fake_botapi import FakeBotAPI, _ApiError
 from test_cli import TIMEOUT, json_lines
-from test_cli import env as cli_env
 from test_handlers import QUESTION, TOKEN, apologies, feed, replies_to
 
 from bot import replies
 from bot.config import Settings
 from bot.telegram.app import build_application
 from bot.text import clean, clean_question, printable
-
-
-@pytest.fixture
-def env(tmp_path):
-    """What tests/test_cli.py runs `newsbot` in (no token, no dictionary, BM25 alone)."""
-    return cli_env.__wrapped__(tmp_path)
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

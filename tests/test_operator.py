@@ -8,12 +8,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import IO
 
 import pytest
-from test_cli import KNOWLEDGE, env, newsbot  # noqa: F401 — the fixture is used by name
+from test_cli import KNOWLEDGE, newsbot
 
 from bot import console
 from bot.config import Settings
@@ -30,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("args", [["ask", "Wer will Tiktok kaufen?", "Wer ist Kevin Mayer?"],
                                   ["ask", "--json", "Wer will Tiktok kaufen?", "asdf"]])
-def test_output_into_a_closed_pipe_ends_quietly(env, args):  # noqa: F811
+def test_output_into_a_closed_pipe_ends_quietly(env, args):
     # `newsbot ask ... | head -1`: the reader has gone before newsbot writes
     reader, writer = os.pipe()
     os.close(reader)
@@ -44,7 +43,7 @@ def test_output_into_a_closed_pipe_ends_quietly(env, args):  # noqa: F811
     assert process.returncode == 141
 
 
-def test_head_reads_the_first_line_only(env):  # noqa: F811
+def test_head_reads_the_first_line_only(env):
     shell = f"{sys.executable} -m bot ask --json 'Wer will Tiktok kaufen?' asdf asdf asdf | head -1"
     result = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, env=env,
                             cwd=env["HOME"], timeout=60)
@@ -53,7 +52,7 @@ def test_head_reads_the_first_line_only(env):  # noqa: F811
 
 
 @pytest.mark.parametrize("index_dir", ["/proc/newsbot-index", "FILE/index"])
-def test_index_folder_that_cannot_be_created_is_one_line_exit_2(env, tmp_path, index_dir):  # noqa: F811
+def test_index_folder_that_cannot_be_created_is_one_line_exit_2(env, tmp_path, index_dir):
     (tmp_path / "FILE").write_text("a file, not a folder")
     index_dir = index_dir.replace("FILE", str(tmp_path / "FILE"))
     result = newsbot({**env, "NEWSBOT_INDEX_DIR": index_dir}, "index")
@@ -64,7 +63,7 @@ def test_index_folder_that_cannot_be_created_is_one_line_exit_2(env, tmp_path, i
 
 
 @pytest.mark.parametrize("top", ["0", "-1", "x"])
-def test_ask_top_below_one_is_a_usage_error(env, top):  # noqa: F811
+def test_ask_top_below_one_is_a_usage_error(env, top):
     result = newsbot(env, "ask", "--top", top, "Wer will Tiktok kaufen?")
     assert result.returncode == 2
     assert "--top" in result.stderr and "Traceback" not in result.stderr
@@ -159,7 +158,7 @@ def read_until(stream: IO[str], marker: str, timeout: float = 30) -> str:
     return "".join(seen)
 
 
-def test_chat_ctrl_c_and_eof_say_goodbye_exit_0(env):  # noqa: F811
+def test_chat_ctrl_c_and_eof_say_goodbye_exit_0(env):
     result = newsbot(env, "chat", stdin="Wer will Tiktok kaufen?\nmehr\n/help\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("Tschüss — bye!")
@@ -242,7 +241,7 @@ def _fake_parse(said: list[str]):
     ("NEWSBOT_WEBHOOK_SECRET", "umlaut-ä"),
     ("NEWSBOT_WEBHOOK_SECRET", "x" * 257),
 ])
-def test_bad_webhook_settings_are_refused_in_one_line(env, key, value):  # noqa: F811
+def test_bad_webhook_settings_are_refused_in_one_line(env, key, value):
     result = newsbot({**env, "TELEGRAM_BOT_TOKEN": "123456789:" + "A" * 35, key: value},
                      "run", "--webhook")
     assert result.returncode == 2
@@ -288,19 +287,22 @@ DICTIONARY = Path("/usr/share/dictd/freedict-eng-deu.index")
 
 
 @pytest.mark.skipif(not DICTIONARY.is_file(), reason="needs dict-freedict-eng-deu")
-def test_fresh_start_greets_within_2_s_and_ctrl_c_while_loading_is_clean(env):  # noqa: F811
+def test_fresh_start_greets_before_loading_and_ctrl_c_while_loading_is_clean(env):
+    """The greeting comes before the slow first start (the dictionary's parse), not after it:
+    a Ctrl-C during the parse ends with the greeting and the goodbye, no welcome. No time
+    limit (speed is the benchmark's): the waits are for the output, their bounds end a hang."""
     fresh = {k: v for k, v in env.items() if k != "NEWSBOT_DICTIONARY"}  # the real one, no cache
-    started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=fresh, cwd=env["HOME"], text=True,
     )
-    first = process.stdout.readline()
-    took = time.monotonic() - started
-    assert first.startswith("newsbot — ask about the news") and took < 2.0, took
-    parsing = read_until(process.stderr, "preparing the English dictionary (first start only) …")
+    first = read_until(process.stdout, "newsbot — ask about the news", timeout=120)
+    parsing = read_until(process.stderr, "preparing the English dictionary (first start only) …",
+                         timeout=120)
     process.send_signal(2)  # Ctrl-C, while it parses the dictionary
-    out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=60)
     err = parsing + err
+    assert first == "newsbot — ask about the news"  # the first thing it says
     assert process.returncode == 0 and out.rstrip().endswith("Tschüss — bye!")
+    assert "Hallo!" not in out  # stopped while loading: the welcome after it never came
     assert "Traceback" not in err

@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from conftest import report_line
+from conftest import passage_html, report_line
 from fake_botapi import FakeBotAPI, utf16_len
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,7 +195,7 @@ def test_answer_html_for_hostile_passages(text, title, dateline, bold):
     """An article file is outside input too: whatever its text, the answer is valid HTML."""
     EXAMPLES["answer_html"] += 1
     passage = Passage("a.txt", title, "2025-01", dateline, 0, text if text.strip() else "x")
-    check_telegram_html(replies.answer_html(passage, "de", lambda word: bold))
+    check_telegram_html(passage_html(passage, "de", lambda word: bold))
 
 
 @pytest.mark.parametrize("text", ["👨\u200d👩\u200d👧\u200d👦" * 371, "😀" * 2100 + " Ende."])
@@ -203,7 +203,7 @@ def test_answer_html_counts_utf16_units_like_telegram(text):
     """Found by the property above: emoji take two UTF-16 units each, so a passage of 2,100
     emoji (shorter than 4096 characters, so not cut) is 4,200 units — Telegram refuses it."""
     passage = Passage("a.txt", "Titel", "2025-01", None, 0, text)
-    check_telegram_html(replies.answer_html(passage, "de", lambda word: False))
+    check_telegram_html(passage_html(passage, "de", lambda word: False))
 
 
 # ----- through the real Application, to the fake Bot API ----------------------------------

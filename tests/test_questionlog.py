@@ -16,9 +16,10 @@ from conftest import REPO
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.feedback.asked import Asked, Outcome, outcome
+from bot.feedback.asked import Asked, Outcome
 from bot.feedback.store import DAY, DB_NAME, SALT_NAME, QuestionLog
 from bot.knowledge.passages import Passage
+from bot.replies import build, outcome
 from bot.search.engine import Answers
 from bot.search.hits import Hit
 
@@ -65,12 +66,13 @@ def test_asked_keeps_the_answer_as_shown():
     pair = Hit(_passage(2, "Der Preis ist offen."), 1.0, 1.0, 2,
                companion=_passage(0, "Microsoft will Tiktok kaufen."))
     answers = Answers("Wer will Tiktok kaufen?", "de", [HIT, pair], sure=False)
-    first, second = Asked.of(answers, 0), Asked.of(answers, 1)
+    reply = build(answers)
+    first, second = Asked.of(reply, 0), Asked.of(reply, 1)
     assert (first.outcome, first.rank, first.article, first.passage) == (
         Outcome.HEDGED, 0, "Tiktok-Artikel", "Microsoft will Tiktok kaufen.")
     assert second.passage == pair.text
     assert second.passage.startswith("Microsoft will") and "Der Preis ist offen." in second.passage
-    assert Asked.of(answers, 2).passage == ""  # beyond the hits: nothing shown
+    assert Asked.of(reply, 2).passage == ""  # beyond the hits: nothing shown
 
 
 def test_answer_and_votes_are_stored_under_hashed_ids_only(tmp_path):

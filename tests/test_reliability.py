@@ -273,21 +273,24 @@ def test_reload_from_non_admin_gets_no_reply(live):
 # ----- flood control and long questions --------------------------------------------------
 def test_flood_delays_one_user_without_losing_anything_or_slowing_others(live):
     """Limit 5 per 1 s: 30 questions at once get one slow-down notice and 30 answers, spread
-    over ~5 s; another user's question during the flood is answered at once."""
+    over ~5 s; another user's question during the flood is answered during it, not after it.
+    (No time limit: the order of the events says it; the bounds only end a hang.)"""
     api = live.up().api
     flooder, other = 2100, 2101
+    slow_down = replies.text("slow_down", "de")
     asked = [api.message(QUESTIONS[i], user_id=flooder)["message"]["message_id"]
              for i in range(30)]
-    time.sleep(0.2)
-    pushed = time.time()
+    api.wait_for(lambda c: c.method == "sendMessage" and c.params.get("chat_id") == flooder
+                 and c.params["text"] == slow_down, timeout=60)  # the gate holds the flood now
     other_id = api.message("Wer will Tiktok kaufen?", user_id=other)["message"]["message_id"]
     (reply,) = api.wait_for(lambda c: c.method == "sendMessage"
-                            and c.params.get("chat_id") == other, timeout=5)
-    assert replied_to(reply) == other_id and reply.time - pushed < 2.0
+                            and c.params.get("chat_id") == other, timeout=60)
     calls = api.wait_for(lambda c: c.method == "sendMessage"
-                         and c.params.get("chat_id") == flooder, count=31, timeout=15)
-    notices = [c for c in calls if c.params["text"] == replies.text("slow_down", "de")]
+                         and c.params.get("chat_id") == flooder, count=31, timeout=60)
+    notices = [c for c in calls if c.params["text"] == slow_down]
     answers = [c for c in calls if c not in notices]
+    assert replied_to(reply) == other_id
+    assert reply.time < answers[-1].time  # not queued behind the flood
     assert len(notices) == 1
     assert sorted(replied_to(c) for c in answers) == sorted(asked)  # each exactly once
     assert answers[-1].time - answers[0].time > 3.0  # 25 waited their turn (5 per second)

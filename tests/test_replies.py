@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from conftest import passage_html
 
 from bot import replies
 from bot.knowledge.articles import Article
@@ -30,6 +31,18 @@ def _passage(text: str = "Microsoft will Tiktok kaufen.", **fields) -> Passage:
 def _answers(*passages: Passage, question: str = "Wer will Tiktok kaufen?") -> Answers:
     hits = [Hit(p, 5.0 - i, 1.0, i) for i, p in enumerate(passages)]
     return Answers(question, "de", hits, frozenset({"tiktok", "kauf"}))
+
+
+def _plain(answers: Answers, **options) -> str:
+    return replies.ask_text(replies.build(answers), **options)
+
+
+def _json(answers: Answers) -> str:
+    return replies.json_line(replies.build(answers))
+
+
+def _highlight(text: str, is_match) -> str:
+    return replies.highlight_html(text, replies.matching_words(text, is_match))
 
 
 def _is_tiktok(word: str) -> bool:
@@ -73,7 +86,7 @@ def test_source_line_of_an_article():
 
 
 def test_plain_answers_show_passage_and_source():
-    text = replies.plain_answers(_answers(_passage(), _passage("Zweite Stelle.", position=4)))
+    text = _plain(_answers(_passage(), _passage("Zweite Stelle.", position=4)))
     assert text.startswith("1. Microsoft will Tiktok kaufen.")
     assert "2. Zweite Stelle." in text
     assert f"Quelle: {TITLE} — REDMOND/WASHINGTON, 2020-08" in text
@@ -81,13 +94,13 @@ def test_plain_answers_show_passage_and_source():
 
 
 def test_plain_answers_without_scores():
-    assert "score" not in replies.plain_answers(_answers(_passage()), show_scores=False)
+    assert "score" not in _plain(_answers(_passage()), show_scores=False)
 
 
 def test_plain_no_answer():
     answers = Answers("asdf", "de", [])
-    assert replies.plain_answers(answers) == replies.text("no_answer", "de")
-    assert replies.plain_answers(Answers("hm", "en", [])) == replies.text("no_answer", "en")
+    assert _plain(answers) == replies.text("no_answer", "de")
+    assert _plain(Answers("hm", "en", [])) == replies.text("no_answer", "en")
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -95,7 +108,7 @@ def test_plain_no_answer():
 
 def test_json_answers_round_trip():
     passage = _passage("Er sagte: «Nein» & \"ja\" <b>.")
-    line = replies.json_answers(_answers(passage))
+    line = _json(_answers(passage))
     data = json.loads(line)
     assert data["question"] == "Wer will Tiktok kaufen?"
     assert data["language"] == "de"
@@ -110,75 +123,75 @@ def test_json_answers_round_trip():
 
 def test_json_answers_carry_the_url():
     passage = _passage(url="https://example.de/a?b=1")
-    assert json.loads(replies.json_answers(_answers(passage)))["answers"][0]["url"] == \
+    assert json.loads(_json(_answers(passage)))["answers"][0]["url"] == \
         "https://example.de/a?b=1"
 
 
 def test_answer_html_links_the_title_to_the_article():
     passage = _passage(title="A <b> & \"T\"", url='https://example.de/a?x=1&y="2"')
-    message = replies.answer_html(passage, "de", _is_tiktok)
+    message = passage_html(passage, "de", _is_tiktok)
     assert message.endswith(
         '<i>Quelle: <a href="https://example.de/a?x=1&amp;y=&quot;2&quot;">A &lt;b&gt; &amp; '
         '"T"</a> — REDMOND/WASHINGTON, 2020-08</i>')
-    unsafe = replies.answer_html(_passage(url="javascript:alert(1)"), "de", _is_tiktok)
+    unsafe = passage_html(_passage(url="javascript:alert(1)"), "de", _is_tiktok)
     assert "<a " not in unsafe
 
 
 def test_json_answers_is_one_line():
-    line = replies.json_answers(_answers(_passage("Zeile\neins"), question="a\nb\r\nc"))
+    line = _json(_answers(_passage("Zeile\neins"), question="a\nb\r\nc"))
     assert "\n" not in line and "\r" not in line
     assert json.loads(line)["question"] == "a\nb\r\nc"
 
 
 def test_json_answers_empty():
-    assert json.loads(replies.json_answers(Answers("asdf", "de", []))) == {
+    assert json.loads(_json(Answers("asdf", "de", []))) == {
         "question": "asdf", "language": "de", "sure": False, "answers": []
     }
 
 
 def test_json_keeps_umlauts_readable():
-    assert "Übernahme" in replies.json_answers(_answers(_passage("Übernahme")))
+    assert "Übernahme" in _json(_answers(_passage("Übernahme")))
 
 
 def test_json_score_is_rounded():
     answers = Answers("q", "de", [Hit(_passage(), 1.234567891, 1.0, 0)])
-    assert json.loads(replies.json_answers(answers))["answers"][0]["score"] == 1.2346
+    assert json.loads(_json(answers))["answers"][0]["score"] == 1.2346
 
 
 # --- HTML --------------------------------------------------------------------------------
 
 
 def test_highlight_bolds_matched_words():
-    assert replies.highlight_html("Microsoft will Tiktok kaufen.", _is_tiktok) == (
+    assert _highlight("Microsoft will Tiktok kaufen.", _is_tiktok) == (
         "Microsoft will <b>Tiktok</b> kaufen."
     )
 
 
 def test_highlight_escapes_markup_in_passages():
-    result = replies.highlight_html("a < b > c & <b>Tiktok</b>", _is_tiktok)
+    result = _highlight("a < b > c & <b>Tiktok</b>", _is_tiktok)
     assert result == "a &lt; b &gt; c &amp; &lt;b&gt;<b>Tiktok</b>&lt;/b&gt;"
 
 
 def test_highlight_whole_hyphenated_word():
-    assert replies.highlight_html("Der Tiktok-Deal", lambda w: w == "Tiktok-Deal") == (
+    assert _highlight("Der Tiktok-Deal", lambda w: w == "Tiktok-Deal") == (
         "Der <b>Tiktok-Deal</b>"
     )
 
 
 def test_answer_html_escapes_and_bolds():
-    message = replies.answer_html(_passage("Tiktok <kauft> & mehr"), "de", _is_tiktok)
+    message = passage_html(_passage("Tiktok <kauft> & mehr"), "de", _is_tiktok)
     assert message.startswith("<b>Tiktok</b> &lt;kauft&gt; &amp; mehr\n\n<i>Quelle: ")
     _assert_well_formed(message)
 
 
 def test_answer_html_escapes_the_source_line():
-    message = replies.answer_html(_passage(title="A <b> & C"), "de", _is_tiktok)
+    message = passage_html(_passage(title="A <b> & C"), "de", _is_tiktok)
     assert "<i>Quelle: A &lt;b&gt; &amp; C — REDMOND/WASHINGTON, 2020-08</i>" in message
 
 
 def test_answer_html_round_trips_to_the_passage():
     text = "Tiktok & <Microsoft> «Zitat»"
-    message = replies.answer_html(_passage(text), "de", _is_tiktok)
+    message = passage_html(_passage(text), "de", _is_tiktok)
     body = message.split("\n\n<i>")[0]
     assert html.unescape(TAG_RE.sub("", body)) == text
 
@@ -194,7 +207,7 @@ HUGE = {
 
 @pytest.mark.parametrize("case", list(HUGE))
 def test_huge_passage_fits_telegram(case):
-    message = replies.answer_html(_passage(HUGE[case]), "de", _is_tiktok)
+    message = passage_html(_passage(HUGE[case]), "de", _is_tiktok)
     assert len(message) <= replies.TELEGRAM_LIMIT
     _assert_well_formed(message)
     assert message.endswith("</i>")
@@ -203,25 +216,25 @@ def test_huge_passage_fits_telegram(case):
 
 @pytest.mark.parametrize("limit", [200, 201, 202, 203, 204, 205, 206])
 def test_cut_never_splits_an_entity(limit):
-    message = replies.answer_html(_passage("a & b < c > d " * 100), "de", _is_tiktok, limit=limit)
+    message = passage_html(_passage("a & b < c > d " * 100), "de", _is_tiktok, limit=limit)
     assert len(message) <= limit
     _assert_well_formed(message)
 
 
 def test_cut_passage_starts_like_the_passage():
     text = HUGE["words"]
-    message = replies.answer_html(_passage(text), "de", _is_tiktok)
+    message = passage_html(_passage(text), "de", _is_tiktok)
     body = message.split("…\n\n<i>")[0]
     assert html.unescape(TAG_RE.sub("", body)) == text[: len(html.unescape(TAG_RE.sub("", body)))]
 
 
 def test_cut_passage_keeps_its_highlights():
-    message = replies.answer_html(_passage(HUGE["words"]), "de", _is_tiktok)
+    message = passage_html(_passage(HUGE["words"]), "de", _is_tiktok)
     assert "<b>Tiktok</b>" in message
 
 
 def test_short_passage_is_not_cut():
-    message = replies.answer_html(_passage("Kurz."), "de", _is_tiktok)
+    message = passage_html(_passage("Kurz."), "de", _is_tiktok)
     assert "…" not in message
 
 

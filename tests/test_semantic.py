@@ -402,15 +402,15 @@ def _passage(text: str):
 
 
 def test_telegram_underlines_the_answering_sentence_and_keeps_bold():
-    from bot import replies
+    from conftest import passage_html
 
     text = "Der Streik beginnt heute. Die GDL fordert <mehr> Lohn & Urlaub. Fernzüge fallen aus."
-    html_text = replies.answer_html(_passage(text), "de", lambda w: w == "Lohn",
-                                    sentence="Die GDL fordert <mehr> Lohn & Urlaub.")
+    html_text = passage_html(_passage(text), "de", lambda w: w == "Lohn",
+                             sentence="Die GDL fordert <mehr> Lohn & Urlaub.")
     assert "<u>Die GDL fordert &lt;mehr&gt; <b>Lohn</b> &amp; Urlaub.</u>" in html_text
     # one sentence only: nothing to single out
-    single = replies.answer_html(_passage("Nur ein Satz."), "de", lambda w: False,
-                                 sentence="Nur ein Satz.")
+    single = passage_html(_passage("Nur ein Satz."), "de", lambda w: False,
+                          sentence="Nur ein Satz.")
     assert "<u>" not in single
 
 
@@ -418,11 +418,13 @@ def test_telegram_underlines_the_answering_sentence_and_keeps_bold():
 @given(st.text(min_size=1, max_size=300), st.integers(0, 300), st.integers(0, 300),
        st.integers(20, 400))
 def test_underlined_replies_are_valid_telegram_html(text, a, b, limit):
+    from conftest import passage_html
+
     from bot import replies
 
     sentence = text[min(a, b) : max(a, b)]
-    out = replies.answer_html(_passage(text), "de", lambda w: len(w) % 2 == 0,
-                              limit=limit + 120, sentence=sentence)
+    out = passage_html(_passage(text), "de", lambda w: len(w) % 2 == 0,
+                       limit=limit + 120, sentence=sentence)
     assert_telegram_html(out)
     assert replies.utf16_len(out) <= limit + 120
 
@@ -434,9 +436,10 @@ def test_ask_output_and_json_carry_the_sentence(engine):
 
     answers = engine.ask("Wer will Tiktok kaufen?")
     assert answers.found and answers.hits[0].sentence in answers.hits[0].passage.text
-    data = json.loads(replies.json_answers(answers))
+    reply = replies.build(answers)
+    data = json.loads(replies.json_line(reply))
     assert data["answers"][0]["sentence"] == answers.hits[0].sentence
-    plain = replies.plain_answers(answers)
+    plain = replies.ask_text(reply)
     for hit in answers.hits:  # "»" singles out a sentence of a longer passage
         assert (f"» {hit.sentence}" in plain) == (hit.sentence != hit.passage.text)
     assert any(h.sentence != h.passage.text for h in answers.hits)

@@ -16,16 +16,9 @@ from test_handlers import QUESTION, TOKEN, button_data, feed, replies_to
 from bot import console, replies
 from bot.config import Settings
 from bot.feedback.store import DB_NAME, QuestionLog
-from bot.feedback.texts import PRIVACY
 from bot.telegram.app import COMMANDS, build_application, post_shutdown
 
 ADMIN = 4711
-
-
-@pytest.fixture
-def api():
-    with FakeBotAPI(TOKEN) as fake:
-        yield fake
 
 
 def _settings(api: FakeBotAPI, state: Path, **changes) -> Settings:
@@ -104,6 +97,17 @@ async def test_no_answer_has_no_vote_buttons_and_is_logged_as_none(api, engine, 
         ("inline", "sure", "Tiktok Microsoft"), ("private", "none", "Wie wird das Wetter morgen?")]
 
 
+async def test_an_inline_answer_is_logged_as_a_chat_answer_is(api, engine, tmp_path):
+    """One reply model: inline mode logs its best answer as a private chat logs the same one."""
+    state = tmp_path / "state"
+    await run(api, engine, state, api.inline_query(QUESTION, user_id=37, push=False),
+              api.message(QUESTION, user_id=37, push=False))
+    inline, private = rows(state, "SELECT chat_type, question, language, outcome, article, "
+                                  "passage FROM answers ORDER BY chat_type")
+    assert (inline[0], private[0]) == ("inline", "private")
+    assert inline[1:] == private[1:] and inline[5] == engine.ask(QUESTION).hits[0].text
+
+
 @pytest.mark.parametrize(("language", "question_log"), [
     ("de", True), ("en", True), ("de", False), ("en", False)])
 async def test_privacy_says_what_is_stored_in_the_readers_language(
@@ -112,7 +116,7 @@ async def test_privacy_says_what_is_stored_in_the_readers_language(
     update["message"]["from"]["language_code"] = language
     await run(api, engine, tmp_path / "state", update, question_log=question_log, log_days=14)
     (text,) = api.sent_texts()
-    assert text == PRIVACY[language]["on" if question_log else "off"].format(days=14)
+    assert text == replies.text("privacy_on" if question_log else "privacy_off", language, days=14)
     assert "14" in text
     assert "privacy" in dict(COMMANDS[language])  # in the command menu
 

@@ -3,24 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from bot.search.engine import Answers
-
-
-class Outcome(StrEnum):
-    """How an answer went: a sure answer, a hedged ("not sure") one, or none."""
-
-    SURE = "sure"
-    HEDGED = "hedged"
-    NONE = "none"
-
-
-def outcome(answers: Answers) -> Outcome:
-    """The outcome of the engine's `Answers`: none found, found and sure, or hedged."""
-    if not answers.found:
-        return Outcome.NONE
-    return Outcome.HEDGED if answers.hedged else Outcome.SURE
+from bot.replies.model import Outcome, Reply
 
 
 @dataclass(frozen=True)
@@ -35,8 +19,9 @@ class Asked:
     passage: str = ""  # the answer's text as shown (one passage, or two of one article)
 
     @classmethod
-    def of(cls, answers: Answers, rank: int = 0) -> Asked:
-        """What the reader sees of `answers` at `rank`."""
-        hit = answers.hits[rank] if rank < len(answers.hits) else None
-        return cls(answers.question, answers.language, outcome(answers), rank,
-                   hit.passage.title if hit else "", hit.text if hit else "")
+    def of(cls, reply: Reply, rank: int | None = None) -> Asked:
+        """What the reader sees of `reply` at `rank` (by default its first answer shown)."""
+        rank = reply.first if rank is None else rank
+        answer = reply.at(rank)
+        return cls(reply.question, reply.language, reply.outcome, rank,
+                   answer.source.title if answer else "", answer.text if answer else "")

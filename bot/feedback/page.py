@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from bot.feedback.asked import Outcome
 from bot.feedback.report import Report
 from bot.feedback.store import DAY
+from bot.replies.model import Outcome
 
 COLOURS = {Outcome.SURE: "#2e7d32", Outcome.HEDGED: "#f9a825", Outcome.NONE: "#c62828"}
 LABELS = {Outcome.SURE: "answered", Outcome.HEDGED: "hedged", Outcome.NONE: "no answer"}

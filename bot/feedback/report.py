@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.feedback.asked import Outcome
 from bot.feedback.store import DAY, DB_NAME
+from bot.replies.model import Outcome
 
 TOP = 10  # questions `/stats` and the text report list
 

@@ -26,6 +26,7 @@ from bot.language.thesaurus import default_thesaurus
 from bot.search.engine import Engine
 
 log = logging.getLogger(__name__)
+WARM_UP = ("Was gibt es Neues zu {}?", "What is new about {}?")  # asked at start-up, never shown
 
 
 def load_english(
@@ -142,13 +143,15 @@ def warm_up(engine: Engine) -> None:
     """Ask one German and one English question, so the lazily built tables (the compound
     splitter's stem frequencies) are ready before the first real question arrives."""
     started = time.perf_counter()
-    engine.ask(example_question(engine, "de"))
-    engine.ask(example_question(engine, "en"))
+    topic = example_topic(engine)
+    for question in WARM_UP:
+        engine.ask(question.format(topic))
     log.debug("warmed up in %.2f s", time.perf_counter() - started)
 
 
-def example_question(engine: Engine, language: str = "de") -> str:
-    """A question the bot can answer: about the newest article's title word it uses most."""
+def example_topic(engine: Engine) -> str:
+    """What to ask about for a question the bot can answer: the newest article's title word
+    it uses most (the question itself is `bot.replies.texts.example_question`)."""
     newest = max(engine.articles, key=lambda a: a.date or "")
     body = " ".join(newest.paragraphs)
     candidates = [
@@ -156,5 +159,4 @@ def example_question(engine: Engine, language: str = "de") -> str:
         if word.casefold() not in GERMAN_STOPWORDS
     ]
     fallback = (newest.title.split() or [newest.name.rsplit(".", 1)[0]])[0]
-    name = max(candidates, key=body.count, default=fallback)
-    return f"What about {name}?" if language == "en" else f"Was gibt es zu {name}?"
+    return max(candidates, key=body.count, default=fallback)

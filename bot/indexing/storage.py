@@ -38,7 +38,7 @@ from bot.search.semantic.texts import TextMap, load_text_map, save_text_map, tex
 log = logging.getLogger(__name__)
 FORMAT = 3  # 2: words.json (the analysed words) added; 3: each file's checksum
 ARRAYS = ("indptr", "indices", "weights", "idf")
-LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_question` reads them)
+LEAD = 2  # paragraphs kept per article in articles.json (`loading.example_topic` reads them)
 
 
 class PassageStore(Sequence[Passage]):

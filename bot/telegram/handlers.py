@@ -29,8 +29,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler
 
 from bot import replies
-from bot.feedback.asked import Asked, Outcome
-from bot.indexing.loading import example_question
+from bot.feedback.asked import Asked
 from bot.language.english import detect_language
 from bot.search.engine import Engine
 from bot.telegram import votes
@@ -45,8 +44,8 @@ ASK_RE = re.compile(r"^/ask(?:@\w+)?(?:\s+|$)", re.IGNORECASE)
 
 
 def _language(update: Update) -> str:
-    code = (update.effective_user.language_code or "") if update.effective_user else ""
-    return "en" if code.startswith("en") else "de"
+    user = update.effective_user
+    return replies.language_of(user.language_code if user else None)
 
 
 def strip_mention(text: str, username: str | None) -> str:
@@ -76,19 +75,17 @@ def compose(
     """The reply to a question: (HTML text, keyboard or None, what the question log keeps or
     None). Rank 0 is the best passage."""
     answers = engine.ask(question, k=rank + 2)
-    language = answers.language
-    if len(answers.hits) <= rank:
+    reply = replies.build(answers, replies.matcher(engine.analyzer.analyze, answers.terms),
+                          first=rank, count=1)
+    if not reply.answers:
         if rank:
-            return html.escape(replies.text("no_more", language)), None, None
-        example = example_question(engine, language)
-        return (replies.no_answer_html(engine.articles, language, example), None,
-                Asked.of(answers, rank))
-    is_match = replies.matcher(engine.analyzer.analyze, answers.terms)
-    hit = answers.hits[rank]
-    text = replies.answer_html(hit.passage, language, is_match, limit, hit.sentence, hit.text,
-                               hedge=rank == 0 and answers.hedged)
-    more = _more_button(language, rank + 1, question) if len(answers.hits) > rank + 1 else None
-    return text, votes.keyboard(more), Asked.of(answers, rank)
+            return html.escape(replies.text("no_more", reply.language)), None, None
+        example = replies.example_question(engine, reply.language)
+        return replies.no_answer_html(engine.articles, reply.language, example), None, \
+            Asked.of(reply)
+    text = replies.answer_html(reply, reply.answers[0], limit)
+    more = _more_button(reply.language, rank + 1, question) if reply.more else None
+    return text, votes.keyboard(more), Asked.of(reply)
 
 
 async def in_worker(context: Context, work: Callable[..., T], *args: Any) -> T:
@@ -108,7 +105,7 @@ async def reply_to_question(update: Update, context: Context, question: str) -> 
         return
     language = detect_language(question)
     if not question.strip() or not any(ch.isalnum() for ch in question):
-        example = example_question(context.bot_data.engine, language)
+        example = replies.example_question(context.bot_data.engine, language)
         await message.reply_text(replies.text("empty", language, example=example))
         return
     note = ""
@@ -129,7 +126,7 @@ async def reply_to_question(update: Update, context: Context, question: str) -> 
         disable_web_page_preview=True,
     )
     votes.log_answer(context, update, sent, asked)
-    answered = asked is not None and asked.outcome is not Outcome.NONE
+    answered = asked is not None and asked.outcome is not replies.Outcome.NONE
     log.info("question in a %s chat (%s): %s in %.0f ms", message.chat.type, language,
              "answered" if answered else "no answer", (time.perf_counter() - started) * 1000)
 
@@ -140,7 +137,7 @@ async def start(update: Update, context: Context) -> None:
     if update.effective_message:
         await update.effective_message.reply_html(replies.welcome_html(
             engine.articles, language,
-            [example_question(engine, "de"), example_question(engine, "en")],
+            [replies.example_question(engine, "de"), replies.example_question(engine, "en")],
         ))
 
 
@@ -229,8 +226,8 @@ async def inline_query(update: Update, context: Context) -> None:
     if query is None:
         return
     text, _ = clean_question(query.query.strip(), context.bot_data.settings.max_question_chars)
-    results = await in_worker(context, replies.inline_results, context.bot_data.engine, text,
-                              _language(update))
+    results, reply = await in_worker(context, replies.inline_answers, context.bot_data.engine,
+                                     text, _language(update))
     await query.answer(
         [
             InlineQueryResultArticle(
@@ -241,7 +238,7 @@ async def inline_query(update: Update, context: Context) -> None:
         ],
         cache_time=60, is_personal=True,  # the hint and labels follow the user's language
     )
-    votes.log_inline(context, update, results)
+    votes.log_inline(context, update, reply)
 
 
 async def not_text(update: Update, context: Context) -> None:

@@ -12,18 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
 from bot import replies
 from bot.config import Settings
-from bot.feedback.asked import Asked, Outcome
+from bot.feedback.asked import Asked
 from bot.feedback.report import stats_text
 from bot.feedback.store import QuestionLog
-from bot.feedback.texts import privacy_text, thanks
-from bot.language.english import detect_language
 from bot.telegram.state import Context
 
 log = logging.getLogger(__name__)
@@ -32,7 +29,7 @@ VOTE = "vote"  # callback data: "vote:+" or "vote:-"
 
 def _language(update: Update) -> str:
     user = update.effective_user
-    return "en" if user and (user.language_code or "").startswith("en") else "de"
+    return replies.language_of(user.language_code if user else None)
 
 
 def keyboard(more: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
@@ -68,17 +65,12 @@ def log_answer(context: Context, update: Update, sent: Message,
                            user.id if user else None)
 
 
-def log_inline(context: Context, update: Update,
-               results: list[dict[str, Any]]) -> None:
-    """Log an inline question (the reader's last while typing counts) by what it offered."""
+def log_inline(context: Context, update: Update, reply: replies.Reply | None) -> None:
+    """Log an inline question (the reader's last while typing counts) by the reply it offered
+    (its best answer; None: a hint for an empty query, not logged)."""
     questions, inline = _questions(context), update.inline_query
-    if questions is None or inline is None or not results or results[0]["id"] == "hint":
-        return
-    found = results[0]["id"] != "none"
-    asked = Asked(inline.query.strip(), detect_language(inline.query),
-                  Outcome.SURE if found else Outcome.NONE, 0,
-                  results[0]["title"] if found else "", results[0]["description"] if found else "")
-    questions.answered(asked, "inline", None, None, inline.from_user.id)
+    if questions is not None and inline is not None and reply is not None:
+        questions.answered(Asked.of(reply), "inline", None, None, inline.from_user.id)
 
 
 async def vote(update: Update, context: Context) -> None:
@@ -90,14 +82,14 @@ async def vote(update: Update, context: Context) -> None:
     questions, message = _questions(context), query.message
     if questions is not None and message is not None:
         questions.vote(message.chat.id, message.message_id, query.from_user.id, value)
-    await query.answer(thanks(_language(update), value))
+    await query.answer(replies.thanks(_language(update), value))
 
 
 async def privacy(update: Update, context: Context) -> None:
     """Say what is stored about questions and votes, and for how long."""
     if update.effective_message:
         await update.effective_message.reply_text(
-            privacy_text(_language(update), _settings(context)))
+            replies.privacy_text(_language(update), _settings(context)))
 
 
 async def stats(update: Update, context: Context) -> None:
