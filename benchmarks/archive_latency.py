@@ -1,6 +1,7 @@
 """Time `Engine.ask` over the dev news archive: tests/knowledge with ../shared/data's
 news-archive-dev loaded (vectors from .eval/archive, as `make eval` saves them), the first N
-newsqa-dev questions, wall and CPU milliseconds at p50 / p99.
+newsqa-dev questions, wall and CPU milliseconds at p50 / p99; then questions per second from
+one thread and from two (the bot's two engine workers).
 
     .venv/bin/python benchmarks/archive_latency.py [--questions 300] [--data ../shared/data]
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from bot.cli import openmp_threads
 from bot.config import load_settings
 from bot.indexing.loading import Vectors, load_engine
 
@@ -24,6 +27,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--questions", type=int, default=300)
     args = parser.parse_args()
+    openmp_threads(1)  # as every `newsbot` command: before the model loads
     settings = replace(load_settings(), knowledge_dir=Path("tests/knowledge"),
                        index_dir=Path(".eval/archive"))
     started = time.perf_counter()
@@ -42,6 +46,14 @@ def main() -> None:
     for name, values in (("wall", wall), ("cpu (both threads)", cpu)):
         print(f"{name}: p50 {np.percentile(values, 50):.1f} ms, "
               f"p99 {np.percentile(values, 99):.1f} ms over {len(values)} questions")
+    rates = []
+    for threads in (1, 2):
+        with ThreadPoolExecutor(threads) as pool:
+            started = time.perf_counter()
+            list(pool.map(engine.ask, questions))
+            rates.append(len(questions) / (time.perf_counter() - started))
+    print(f"questions/s: {rates[0]:.1f} from one thread, {rates[1]:.1f} from two "
+          f"({rates[1] / rates[0]:.2f}×)")
 
 
 if __name__ == "__main__":

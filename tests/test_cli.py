@@ -9,8 +9,10 @@ import threading
 
 import pytest
 from conftest import KNOWLEDGE, QUESTIONS
+from threadpoolctl import threadpool_info
 
 from bot import __version__
+from bot.cli import openmp_threads
 from bot.text import clean_question
 
 TITLE = "Tiktok ist der erste globale App-Erfolg aus China in der Liga von Facebook"
@@ -230,3 +232,11 @@ def test_eval_reports_answers_found_below_rank_one():
 
     tallies = evaluate(_TwoHits(), [{"q": "Frage", "gold": ["Gold"], "lang": "de"}])
     assert "Frage" in report(tallies)
+
+
+def test_numpy_blas_runs_on_one_thread():
+    """Between a question's small matrix products, a BLAS thread per core spins and burns the
+    other core (two questions at once were 1.3× one): every command runs BLAS on one."""
+    openmp_threads(1)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)

@@ -36,7 +36,7 @@ from bot.search.fusion import Ranker
 from bot.search.hits import Hit
 from bot.search.judges import MIN_COVERAGE, CoverageRule, Judge
 from bot.search.lexical.index import Index
-from bot.search.lexical.retriever import RERANK_DEPTH, LexicalRetrieval, LexicalRetriever
+from bot.search.lexical.retriever import RERANK_DEPTH, LexicalRetriever
 from bot.search.query import Query, analyse
 from bot.search.semantic.retriever import DenseRetrieval, DenseRetriever
 from bot.search.semantic.stage import Semantic
@@ -113,8 +113,12 @@ class Engine:
 
     @property
     def dense(self) -> DenseRetriever | None:
-        """Nearest vectors, when the semantic stage takes part."""
-        return DenseRetriever(self.semantic) if self.semantic and self.hybrid else None
+        """Nearest vectors, when the semantic stage takes part (the vectors read once: the
+        background embedder may swap them in meanwhile)."""
+        semantic = self.semantic
+        if semantic is None or self.ranker is None or not semantic.count:
+            return None
+        return DenseRetriever(semantic)
 
     def query(self, question: str) -> Query:
         """The question analysed for this index (see bot/search/query.py)."""
@@ -140,26 +144,25 @@ class Engine:
         return Answers(question, query.language, hits, query.terms,
                        decision.sure or not abstain)
 
-    def retrieve(self, query: Query, vector: np.ndarray | None = None
+    def retrieve(self, query: Query, vector: np.ndarray | None = None,
+                 retriever: DenseRetriever | None = None
                  ) -> tuple[Candidates, DenseRetrieval | None]:
         """Every retriever's top for the question, joined with both stages' evidence (the
         dense retrieval too, for the shown passages' sentences; `vector`: the question's,
-        when the caller has it). The dense retriever starts first: it embeds the question in
-        another thread while BM25 searches."""
-        retriever = self.dense
+        when the caller has it; `retriever`: another dense one than the engine's). The dense
+        retriever starts first: it embeds the question in another thread while BM25
+        searches."""
+        retriever = retriever or self.dense
         dense = retriever.retrieve(query, DENSE_DEPTH, vector) if retriever else None
-        lexical: LexicalRetrieval = self.lexical.retrieve(query, LEXICAL_DEPTH)
+        lexical = self.lexical.retrieve(query, LEXICAL_DEPTH)
         return join(query, self.index.passages, lexical, dense), dense
 
     def candidates(self, query: Query, semantic: Semantic | None = None,
                    vector: np.ndarray | None = None) -> Candidates:
-        """The joined candidates of a question (`semantic`: other vectors than the engine's;
-        `vector`: the question's, when the caller has it)."""
-        if semantic is None:
-            return self.retrieve(query, vector)[0]
-        dense = DenseRetriever(semantic).retrieve(query, DENSE_DEPTH, vector)
-        return join(query, self.index.passages, self.lexical.retrieve(query, LEXICAL_DEPTH),
-                    dense)
+        """The joined candidates of a question (`semantic`: other vectors than the engine's,
+        as `make fit` asks; `vector`: the question's, when the caller has it)."""
+        return self.retrieve(query, vector,
+                             DenseRetriever(semantic) if semantic is not None else None)[0]
 
     def judge(self, c: Candidates) -> Judge:
         """The fitted ranker where the candidates carry both stages' evidence, else BM25's
