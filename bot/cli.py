@@ -177,7 +177,8 @@ def openmp_threads(threads: int) -> None:
     reads the environment once): one, so a question never waits behind a spike of threads; a
     whole folder is embedded by a worker thread per core calling the model (as fast, and on a
     busy machine a stalled thread holds up only its own batch: docs/speed.md). An
-    OMP_NUM_THREADS already set wins."""
+    OMP_NUM_THREADS already set wins; BLAS runs on one thread always (faiss's own is raised
+    again while `newsbot index` builds the vector index: `nearest.set_threads`)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # no spinning threads between calls
     # numpy's BLAS (OpenBLAS) starts a thread per core when numpy loads, and those spin between

@@ -130,7 +130,8 @@ def _reload(settings: Settings, old: Engine, embedding: _Embedding) -> Engine:
     embedding.stop()
     engine = old
     try:
-        engine = load_engine(settings, announce=_announce, dictionary=old.dictionary)
+        engine = load_engine(settings, with_dictionary=old.dictionary is not None,
+                             announce=_announce, dictionary=old.dictionary)
     finally:
         embedding.start(engine)
     return engine

@@ -85,7 +85,7 @@ def test_source_line_of_an_article():
 # --- plain text --------------------------------------------------------------------------
 
 
-def test_plain_answers_show_passage_and_source():
+def test_ask_text_show_passage_and_source():
     text = _plain(_answers(_passage(), _passage("Zweite Stelle.", position=4)))
     assert text.startswith("1. Microsoft will Tiktok kaufen.")
     assert "2. Zweite Stelle." in text
@@ -93,7 +93,7 @@ def test_plain_answers_show_passage_and_source():
     assert "a.txt #3" in text
 
 
-def test_plain_answers_without_scores():
+def test_ask_text_without_scores():
     assert "score" not in _plain(_answers(_passage()), show_scores=False)
 
 
@@ -106,7 +106,7 @@ def test_plain_no_answer():
 # --- JSON --------------------------------------------------------------------------------
 
 
-def test_json_answers_round_trip():
+def test_json_line_round_trip():
     passage = _passage("Er sagte: «Nein» & \"ja\" <b>.")
     line = _json(_answers(passage))
     data = json.loads(line)
@@ -121,7 +121,7 @@ def test_json_answers_round_trip():
     assert data["sure"] is True
 
 
-def test_json_answers_carry_the_url():
+def test_json_line_carry_the_url():
     passage = _passage(url="https://example.de/a?b=1")
     assert json.loads(_json(_answers(passage)))["answers"][0]["url"] == \
         "https://example.de/a?b=1"
@@ -137,13 +137,13 @@ def test_answer_html_links_the_title_to_the_article():
     assert "<a " not in unsafe
 
 
-def test_json_answers_is_one_line():
+def test_json_line_is_one_line():
     line = _json(_answers(_passage("Zeile\neins"), question="a\nb\r\nc"))
     assert "\n" not in line and "\r" not in line
     assert json.loads(line)["question"] == "a\nb\r\nc"
 
 
-def test_json_answers_empty():
+def test_json_line_empty():
     assert json.loads(_json(Answers("asdf", "de", []))) == {
         "question": "asdf", "language": "de", "sure": False, "answers": []
     }

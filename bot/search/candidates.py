@@ -131,7 +131,8 @@ def join(query: Query, passages: Sequence[Passage], lexical: Retrieval[LexicalEv
          dense: Retrieval[DenseEvidence] | None = None) -> Candidates:
     """The retrievers' tops together (the lexical top first), with each one's evidence on
     every candidate; `passages`: the index's, by number."""
-    ids = list(dict.fromkeys(lexical.top() + (dense.top() if dense is not None else [])))
+    first = lexical.top()  # BM25 searches here while the dense retrieval embeds the question
+    ids = list(dict.fromkeys(first + (dense.top() if dense is not None else [])))
     lex = lexical.evidence(ids)
     shown = [passages[i] for i in ids]
     articles: dict[str, int] = {}

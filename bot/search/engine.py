@@ -30,7 +30,7 @@ from bot.knowledge.passages import Passage, passage_sentences
 from bot.language.dictionary import Dictionary
 from bot.language.german import Analyzer
 from bot.language.thesaurus import Thesaurus
-from bot.search.candidates import Candidates, Decision, join
+from bot.search.candidates import Candidates, Decision, LexicalEvidence, Retriever, join
 from bot.search.compose import groups_of
 from bot.search.fusion import Ranker
 from bot.search.hits import Hit
@@ -88,7 +88,7 @@ class Engine:
         self.dictionary = dictionary
         self.min_coverage = min_coverage
         self.thesaurus = thesaurus
-        self.semantic = semantic  # swapped in whole when more vectors are ready
+        self.semantic = semantic  # its vectors grow in place as the background embedder works
         self.ranker = ranker
 
     def replace(self, **parts: Any) -> Engine:
@@ -107,14 +107,14 @@ class Engine:
         return bool(self.semantic and self.ranker and self.semantic.count)
 
     @property
-    def lexical(self) -> LexicalRetriever:
+    def lexical(self) -> Retriever[LexicalEvidence]:
         """BM25 over this index."""
         return LexicalRetriever(self.index, self.analyzer)
 
     @property
     def dense(self) -> DenseRetriever | None:
-        """Nearest vectors, when the semantic stage takes part (the vectors read once: the
-        background embedder may swap them in meanwhile)."""
+        """Nearest vectors, when the semantic stage takes part (read once per question: a
+        reload may replace it meanwhile)."""
         semantic = self.semantic
         if semantic is None or self.ranker is None or not semantic.count:
             return None
@@ -176,12 +176,13 @@ class Engine:
         """The answers in the decided order, each with its companion and marked sentence."""
         passages = [self.index.passages[int(i)] for i in c.ids]
         order = [int(i) for i in decision.order]
+        groups = groups_of(order, c.article.tolist(), [len(p.text) for p in passages],
+                           judge.companion_depth, max(k, 1))
+        if abstain and len(groups) > 1:  # a later answer must answer too
+            kept = set(judge.later(c, decision, [at for at, _ in groups[1:]]))
+            groups = groups[:1] + [g for g in groups[1:] if g[0] in kept]
         hits = []
-        for n, (at, companion) in enumerate(groups_of(order, c.article.tolist(),
-                                                      [len(p.text) for p in passages],
-                                                      judge.companion_depth, max(k, 1))):
-            if n and abstain and not judge.answers(c, decision, at):
-                break  # a later answer must answer too
+        for at, companion in groups:
             shown = [self._shown(passages[place], int(c.ids[place]), dense, place == at)
                      for place in (at, companion) if place is not None]
             sentence = judge.mark(query, shown, self.analyzer.analyze)

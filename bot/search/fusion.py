@@ -135,6 +135,16 @@ class Ranker:
         x = sure_features(c, decision.features, decision.fused, at, 0.0)
         return logistic(float(self.sure(x))) >= self.sure_threshold
 
+    def later(self, c: Candidates, decision: Decision, places: Sequence[int]) -> list[int]:
+        """The next answers as long as each answers (`answers`): "more" stops at the first
+        that doesn't."""
+        kept = []
+        for at in places:
+            if not self.answers(c, decision, at):
+                break
+            kept.append(at)
+        return kept
+
     def mark(self, query: Query, shown: Sequence[Shown],
              analyze: Callable[[str], list[str]]) -> str:
         """The sentence to mark in the shown passages (the fitted sentence model)."""

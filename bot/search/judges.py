@@ -38,8 +38,9 @@ class Judge(Protocol):
         """The order, and whether to answer at all and surely."""
         ...
 
-    def answers(self, c: Candidates, decision: Decision, at: int) -> bool:
-        """Whether candidate `at` answers too, as a later answer ("more")."""
+    def later(self, c: Candidates, decision: Decision, places: Sequence[int]) -> list[int]:
+        """Which of the later answers (candidate places, in the decided order) answer too
+        and are shown ("more")."""
         ...
 
     def mark(self, query: Query, shown: Sequence[Shown],
@@ -63,22 +64,17 @@ class CoverageRule:
             c.matched[at] >= MIN_MATCHED and c.coverage[at] >= MIN_COVERAGE_MATCHED))
 
     def decide(self, c: Candidates) -> Decision:
-        """The lexical top in its order, those that hold enough of the question first after
-        the best (a later answer must hold enough too)."""
+        """The lexical top in its order; an answer when the best holds enough."""
         ranked = np.flatnonzero(c.lexical_rank < ABSENT)
         order = ranked[np.argsort(c.lexical_rank[ranked], kind="stable")]
         fused = c.bm25 if c.reranked is None else c.reranked
-        features = np.zeros((len(c), 0))
-        if not len(order):
-            return Decision(order, fused, False, False, features)
-        later = [int(at) for at in order[1:]]
-        keep = [self.relevant(c, at) for at in later]
-        order = np.array([int(order[0]), *(at for at, ok in zip(later, keep, strict=True) if ok),
-                          *(at for at, ok in zip(later, keep, strict=True) if not ok)], np.int64)
-        return Decision(order, fused, self.relevant(c, int(order[0])), True, features)
+        on_topic = bool(len(order)) and self.relevant(c, int(order[0]))
+        return Decision(order, fused, on_topic, True, np.zeros((len(c), 0)))
 
-    def answers(self, c: Candidates, decision: Decision, at: int) -> bool:
-        return self.relevant(c, at)
+    def later(self, c: Candidates, decision: Decision, places: Sequence[int]) -> list[int]:
+        """Those of the next answers that hold enough of the question (the others are
+        passed over, not shown)."""
+        return [at for at in places if self.relevant(c, at)]
 
     def mark(self, query: Query, shown: Sequence[Shown],
              analyze: Callable[[str], list[str]]) -> str:

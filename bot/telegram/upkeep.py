@@ -107,7 +107,8 @@ def _load(state: BotState, save: bool, skipped: list[str],
           dictionary: Dictionary | None) -> Engine:
     if save:
         updates.save_index(state.settings)
-    return load_engine(state.settings, skipped=skipped, dictionary=dictionary)
+    return load_engine(state.settings, with_dictionary=dictionary is not None, skipped=skipped,
+                       dictionary=dictionary)  # never a dictionary the first start lacked
 
 
 __all__ = ["feed_round", "reload_knowledge", "schedule_feeds", "start_embedding",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from bot.search.semantic.vectors import VectorStore
 
@@ -31,10 +32,14 @@ log = logging.getLogger(__name__)
 
 
 def set_threads(threads: int) -> None:
-    """The threads faiss may use (its OpenMP runtime is not the model's): one while serving, so
-    a search never competes with the other questions, one per core for `newsbot index`."""
+    """The threads faiss may use (its OpenMP runtime and its own BLAS are not the model's nor
+    numpy's): one while serving, so a search never competes with the other questions, one per
+    core for `newsbot index` (building the inverted file is mostly matrix products)."""
     if faiss is not None:
         faiss.omp_set_num_threads(max(1, threads))
+        for blas in ThreadpoolController().select(user_api="blas").lib_controllers:
+            if "faiss" in blas.filepath:  # `bot.cli` put every BLAS on one thread
+                blas.set_num_threads(max(1, threads))
 
 
 SCAN_LIMIT = 50_000  # passages: above this, an inverted-file index
