@@ -7,7 +7,9 @@ import argparse
 import itertools
 import os
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 
 from bot import replies
@@ -83,6 +85,7 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
     """An interactive conversation in the terminal over the same answers as the bot.
     Ctrl-C, Ctrl-D and 'quit' all end it with a goodbye and exit code 0."""
     _tolerant_streams()
+    _ctrl_c_ends()
     print(GREETING, flush=True)  # at once: a first start parses the dictionary for a while
     embedding = _Embedding()
     questions = QuestionLog.from_settings(settings)
@@ -102,6 +105,13 @@ def chat(settings: Settings, args: argparse.Namespace) -> int:
             questions.close()
     print(BYE)
     return 0
+
+
+def _ctrl_c_ends() -> None:
+    """Ctrl-C ends the chat even when started as a shell's background job, which ignores
+    SIGINT and hands that on (a script or CI runner starting `newsbot chat &`)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Embedding:
