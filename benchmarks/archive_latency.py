@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from bench_semantic import per_second
 
 from bot.cli import openmp_threads
 from bot.config import load_settings
@@ -46,12 +46,7 @@ def main() -> None:
     for name, values in (("wall", wall), ("cpu (both threads)", cpu)):
         print(f"{name}: p50 {np.percentile(values, 50):.1f} ms, "
               f"p99 {np.percentile(values, 99):.1f} ms over {len(values)} questions")
-    rates = []
-    for threads in (1, 2):
-        with ThreadPoolExecutor(threads) as pool:
-            started = time.perf_counter()
-            list(pool.map(engine.ask, questions))
-            rates.append(len(questions) / (time.perf_counter() - started))
+    rates = [rate for _, rate in per_second(engine.ask, questions)]
     print(f"questions/s: {rates[0]:.1f} from one thread, {rates[1]:.1f} from two "
           f"({rates[1] / rates[0]:.2f}×)")
 

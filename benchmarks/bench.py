@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -190,14 +190,10 @@ def _throughput(search: Any, queries: list[tuple[Any, Any]], rounds: int = 3) ->
     """Searches per second from one thread and from two (the bot's two engine workers): each
     search keeps its scratch to itself, so two search at once. CPU-bound, so two threads make
     up to twice as many only on two idle cores; the load average is recorded beside it."""
-    many = queries * rounds
-    rates: Result = {}
-    for threads in (1, 2):
-        with ThreadPoolExecutor(threads) as pool:
-            started = time.perf_counter()
-            list(pool.map(lambda q: search(q[0], k=5, factors=q[1]), many))
-            rates[f"search_qps_{threads}"] = len(many) / (time.perf_counter() - started)
-    return {**rates, "search_load_avg": os.getloadavg()[0]}
+    rates = bench_semantic.per_second(lambda q: search(q[0], k=5, factors=q[1]),
+                                      queries * rounds)
+    return {**{f"search_qps_{threads}": rate for threads, rate in rates},
+            "search_load_avg": os.getloadavg()[0]}
 
 
 def _reference(work: str, queries: list[list[str] | None], top: list[list[int]]) -> Result:

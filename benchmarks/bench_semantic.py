@@ -127,12 +127,7 @@ def serve(work: str, asked_total: int = 1000) -> Result:
     parallel = [_clock(engine.ask, q) for q in many]
     same = sum([h.id for h in engine.ask(q).hits] == ids for q, ids in zip(questions, before,
                                                                            strict=True))
-    rates = {}
-    for threads in (1, 2):
-        with ThreadPoolExecutor(threads) as pool:
-            started = time.perf_counter()
-            list(pool.map(engine.ask, many[:400]))
-            rates[f"qps_{threads}"] = 400 / (time.perf_counter() - started)
+    rates = {f"qps_{threads}": rate for threads, rate in per_second(engine.ask, many[:400])}
     exact = np.flatnonzero(semantic._state[2])
     # recall of the index against an exact scan, for questions like the (synthetic) data:
     # a stored passage vector moved a little (real questions are unrelated to random vectors)
@@ -148,6 +143,18 @@ def serve(work: str, asked_total: int = 1000) -> Result:
             **_ms("sem_ask", ask), **_ms("ask_cpu", ask_cpu), **_ms("par_ask", parallel),
             "par_same": same / len(questions),
             **rates, "recall30": recall}
+
+
+def per_second(call: Any, items: list[Any]) -> list[tuple[int, float]]:
+    """Calls per second over `items` from one thread and from two (the bot's two engine
+    workers): (threads, rate) for each."""
+    rates = []
+    for threads in (1, 2):
+        with ThreadPoolExecutor(threads) as pool:
+            started = time.perf_counter()
+            list(pool.map(call, items))
+            rates.append((threads, len(items) / (time.perf_counter() - started)))
+    return rates
 
 
 def _embed_first(semantic: Semantic) -> Any:

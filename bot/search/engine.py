@@ -104,7 +104,7 @@ class Engine:
     @property
     def hybrid(self) -> bool:
         """Whether the semantic stage takes part (a model, a ranker, some vectors)."""
-        return bool(self.semantic and self.ranker and self.semantic.count)
+        return self.dense is not None
 
     @property
     def lexical(self) -> Retriever[LexicalEvidence]:
